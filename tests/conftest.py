@@ -1,0 +1,89 @@
+"""Shared fixtures. Every test session gets its own fresh database on a real PostgreSQL server.
+
+The server is `DATABASE_URL` when set, else the embedded one. A private database per session lets
+several test runs share one server, and subprocess tests (parallel aggregators) find it through the
+DATABASE_URL this file exports.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+os.environ["ENVIRONMENT"] = "test"
+os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
+
+from app.config import REPO_ROOT, Settings, get_settings  # noqa: E402
+from app.db import get_engine, make_engine, sqlalchemy_url  # noqa: E402
+from app.migrations import migrate  # noqa: E402
+
+
+def _server_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return sqlalchemy_url(os.environ["DATABASE_URL"])
+    from app.embedded_db import start_embedded_postgres
+
+    return start_embedded_postgres(REPO_ROOT / ".data")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server_url = _server_url()
+    name = f"am_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=None, pool_size=1, max_overflow=0)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        yield url
+    finally:
+        get_engine().dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Engine:
+    engine = get_engine()
+    migrate(engine)
+    return engine
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'"
+            )
+        ).scalars().all()
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO rollup_watermark (name) VALUES ('agent_usage')"))
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Engine:
+    """The test database, emptied before the test (schema kept)."""
+    _truncate_all(migrated_engine)
+    return migrated_engine
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        jwt_secret="test-secret-" + "y" * 40,  # noqa: S106
+        data_dir=tmp_path,
+        scheduler_enabled=False,
+    )
