@@ -6,10 +6,13 @@ import argparse
 
 import uvicorn
 
+from app.auth.bootstrap import ensure_first_admin
 from app.config import get_settings
 from app.db import get_engine
 from app.main import create_app
 from app.migrations import migrate
+from app.observability.logging import configure_logging
+from app.observability.sentry import init_sentry
 
 
 def main() -> None:
@@ -19,8 +22,13 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = get_settings()
+    # Before migrating, so start-up logs are JSON and a failed migration reaches Sentry.
+    configure_logging(settings)
+    init_sentry(settings, component="app")
     engine = get_engine()
     migrate(engine)
+    if settings.environment == "development":
+        ensure_first_admin(settings, engine)
     uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_config=None)
 
 

@@ -71,17 +71,28 @@ class Settings(BaseSettings):
 
     def signing_secret(self) -> str:
         """The token-signing secret; in development, one generated once and kept in the data folder."""
-        if self.jwt_secret is not None:
+        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
             return self.jwt_secret.get_secret_value()
         path = self.data_dir / "jwt_secret"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        try:  # O_EXCL: two processes starting at once agree on one secret
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+        if not path.exists():
+            # Written in full to a private temporary file, then published with link(), which fails if the
+            # name exists: processes starting at once agree on one secret and none reads a half-written
+            # (empty) file, which would sign tokens with an empty key.
+            tmp = self.data_dir / f".jwt_secret.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        secret = path.read_text().strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise RuntimeError(f"{path} holds no usable secret; delete it and a new one is generated")
+        return secret
 
 
 @lru_cache

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
@@ -22,6 +23,14 @@ os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
 from app.config import REPO_ROOT, Settings, get_settings  # noqa: E402
 from app.db import get_engine, make_engine, sqlalchemy_url  # noqa: E402
 from app.migrations import migrate  # noqa: E402
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+# The password of the account behind `staff_token` (email staff@example.com), for sign-in tests.
+STAFF_EMAIL = "staff@example.com"
+STAFF_PASSWORD = "correct horse battery staple"
 
 
 def _server_url() -> str:
@@ -87,3 +96,51 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         scheduler_enabled=False,
     )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    """The whole application over the test database (scheduler off, secret from `settings`)."""
+    from app.main import create_app
+
+    return create_app(settings, engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for `app`, used as a context manager so the lifespan (writer, etc.) runs."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def staff_password_hash() -> str:
+    # Hashed once per session: argon2 is deliberately slow.
+    from app.auth.passwords import hash_password
+
+    return hash_password(STAFF_PASSWORD)
+
+
+@pytest.fixture
+def staff_token(engine: Engine, settings: Settings, staff_password_hash: str) -> str:
+    """A bearer token of a staff account (role `employee`, STAFF_EMAIL / STAFF_PASSWORD)."""
+    from app.auth.employees import insert_employee
+    from app.auth.tokens import issue_access_token
+
+    with engine.begin() as conn:
+        employee_id = insert_employee(conn, STAFF_EMAIL, "employee", staff_password_hash)
+    return issue_access_token(
+        settings.signing_secret(), employee_id, "employee", settings.access_token_ttl_seconds
+    )
+
+
+@pytest.fixture
+def agent_key(engine: Engine) -> str:
+    """An API key of agent `agent_test`; the demo catalog (merchants, products) is seeded too."""
+    from app.agent_api.keys import create_agent
+
+    with engine.begin() as conn:
+        conn.execute(text("SELECT seed_demo_catalog()"))
+    return create_agent(engine, "agent_test", name="Test agent")

@@ -1,0 +1,111 @@
+"""Sliding time windows, exact to the minute, and the rollup rows that answer them.
+
+Boundary convention (the tests compute the raw-row truth with the same rule):
+
+    a window of N minutes at clock time `now` holds the raw rows with
+        floor_minute(now) - (N - 1) min  <=  timestamp  <  floor_minute(now) + 1 min
+
+i.e. the current (partial) minute plus the N - 1 whole minutes before it. At a minute boundary
+(now = 12:00:00) the last hour is 11:01:00 .. 12:00:59.999999: a row exactly 60 minutes old (11:00:00)
+is out, one 59 minutes old is in, and a row later than the current minute ("in the future") is out.
+Minute granularity is the rollups' granularity: that is what "exact to the minute" buys.
+
+How a window [start, end) is read. The whole hours inside it come from the hourly tables. An hour that
+the window covers only in part can be read two ways, and we take the cheaper one:
+  * add:      the minute rows of the part inside the window;
+  * subtract: the hour's hourly row minus the minute rows of the part outside the window.
+Minutes at or after `end` are in the future and normally hold no rows, so the current hour costs one
+hourly row per key instead of up to 60 minute rows, and the oldest hour at most 30 minute rows. Every
+rollup column used with subtraction is a sum (counts, sums, histogram counts), so the result is exact.
+Maxima (`last_seen_at`) cannot be subtracted: callers that need them ask for an additive window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+
+
+def utc_now() -> datetime:
+    """The clock every window is measured from (freezegun patches it in tests)."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Naive datetimes are read as UTC, like the database's `timestamptz` values we compare them with."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def floor_minute(moment: datetime) -> datetime:
+    return as_utc(moment).replace(second=0, microsecond=0)
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return as_utc(moment).replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(moment: datetime) -> datetime:
+    floored = floor_hour(moment)
+    return floored if floored == as_utc(moment) else floored + HOUR
+
+
+Range = tuple[datetime, datetime]  # [start, end)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Raw rows with start <= timestamp < end, answered by
+    hourly rows in `hours` + minute rows in `add_minutes` - minute rows in `subtract_minutes`."""
+
+    start: datetime
+    end: datetime
+    hours: Range | None = None
+    add_minutes: tuple[Range, ...] = field(default=())
+    subtract_minutes: tuple[Range, ...] = field(default=())
+
+
+def sliding_window(now: datetime, minutes: int, *, subtract: bool = True) -> Window:
+    """The last `minutes` minutes at `now` (see the module docstring for the boundary convention).
+
+    With `subtract=False` the window is read additively only (hourly rows of whole hours plus minute rows
+    of the partial ones), which keeps maxima such as `last_seen_at` exact.
+    """
+    if minutes < 1:
+        raise ValueError("a window holds at least one minute")
+    end = floor_minute(now) + MINUTE
+    start = end - minutes * MINUTE
+
+    hour_first: datetime | None = None  # the contiguous run of hours read from the hourly tables
+    hour_last: datetime | None = None
+    add: list[Range] = []
+    sub: list[Range] = []
+    hour = floor_hour(start)
+    while hour < end:
+        inside = (max(start, hour), min(end, hour + HOUR))
+        whole = inside == (hour, hour + HOUR)
+        outside_minutes = (inside[0] - hour) // MINUTE  # the past part; the future part costs nothing
+        inside_minutes = (inside[1] - inside[0]) // MINUTE
+        if whole or (subtract and 1 + outside_minutes < inside_minutes):
+            hour_first = hour_first or hour
+            hour_last = hour
+            if inside[0] > hour:
+                sub.append((hour, inside[0]))
+            if inside[1] < hour + HOUR:
+                sub.append((inside[1], hour + HOUR))
+        else:
+            add.append(inside)
+        hour += HOUR
+
+    hours = (hour_first, hour_last + HOUR) if hour_first and hour_last else None
+    return Window(start, end, hours, tuple(add), tuple(sub))
+
+
+def timeline_buckets(now: datetime, hours: int) -> list[datetime]:
+    """The `hours` UTC hour starts ending with the current (partial) hour, oldest first."""
+    if hours < 1:
+        raise ValueError("a timeline holds at least one hour")
+    current = floor_hour(now)
+    return [current - (hours - 1 - i) * HOUR for i in range(hours)]

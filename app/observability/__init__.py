@@ -1,0 +1,1 @@
+"""Watching the watcher: Sentry, structured logs, request ids and the service's own metrics."""
