@@ -3,7 +3,8 @@
 Each chunk is one transaction that holds the watermark row lock, so it never interleaves with an
 incremental run: it deletes the rollup rows of its hours and rebuilds them from the raw rows with
 id <= watermark, exactly the rows the incremental runs have counted. Running it twice gives the same
-rows (idempotent); rows above the watermark are left to the next incremental run.
+rows (idempotent); rows above the watermark are left to the next incremental run. Hours older than
+the minute horizon (8 days) get hourly rows only: purge would remove their minute rows anyway.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, text
 from rollups.engine import STAGE_WORK_MEM
 from rollups.sqlfiles import statements
 from rollups.timeutil import ceil_hour, floor_hour
+from rollups.verify import MINUTE_RETENTION
 from rollups.watermark import lock_watermark, record_run
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,9 @@ def _backfill_chunk(engine: Engine, since: datetime, until: datetime) -> int:
         )
         for stmt in statements("clear_time_range"):
             conn.execute(stmt, {"since": since, "until": until})
-        for stmt in statements("merge_stage"):
+        # Minute rows older than the minute horizon would only be removed by the next purge.
+        with_minutes = until > floor_hour(datetime.now(UTC) - MINUTE_RETENTION)
+        for stmt in (statements("merge_minute") if with_minutes else ()) + statements("merge_hourly"):
             conn.execute(stmt)
         duration_ms = round((time.perf_counter() - t0) * 1000, 3)
         record_run(

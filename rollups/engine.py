@@ -120,7 +120,7 @@ def _run(conn: Connection, *, wait: bool, writer_wait_ms: int, started_at: datet
         rows = int(
             conn.execute(text("SELECT coalesce(sum(request_count), 0) FROM rollup_stage_counts")).scalar_one()
         )
-        for stmt in statements("merge_stage"):
+        for stmt in statements("merge_minute") + statements("merge_hourly"):
             conn.execute(stmt)
     # An empty run still advances as_of: every row committed before it is rolled up.
     conn.execute(_ADVANCE, {"to_id": upper, "as_of": bounds.as_of})

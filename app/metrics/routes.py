@@ -1,7 +1,8 @@
 """HTTP face of the metrics API: parameters, auth and status codes. The figures come from queries.py.
 
 The router needs only `app.state.engine` and `app.state.settings`, so it mounts on any FastAPI app:
-`app.include_router(router)`.
+`app.include_router(router)`. Rollup answers are shared between polls of the same clock minute and
+rollup state (cache.py); the error drill-down reads raw rows and is never cached.
 """
 
 # No `from __future__ import annotations` here: FastAPI may resolve string annotations lazily, at the

@@ -9,7 +9,10 @@ While the database is unreachable the rows stay buffered and the thread retries 
 backoff; they are written, in order, when it returns. The buffer is bounded by `max_rows` (rows being
 written count against it). When it is full the OLDEST row is dropped and counted: after an outage the
 rows that matter most are the recent ones, which describe the present that staff are looking at, while
-the gap left in older history is bounded and visible in `stats()["dropped"]`.
+the gap left in older history is bounded and visible in `stats()["dropped"]`. When the oldest rows are
+in a batch being written at that moment, the drop is owed rather than done: if the write succeeds
+nothing is lost, if it fails the owed number of rows is dropped from the front of that batch. So memory
+holds at most `max_rows` plus one batch, and the rows kept are always the newest.
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ class UsageWriter:
 
         self._lock = threading.Lock()
         self._buffer: deque[UsageRow] = deque()
-        self._in_flight = 0
+        self._in_flight = 0  # rows popped for the batch being written
+        self._owed = 0  # drops of in-flight rows, settled when their write fails (forgiven if it succeeds)
         self._written = 0
         self._dropped = 0
         self._flush_failures = 0
@@ -79,15 +83,16 @@ class UsageWriter:
     # -- the request path ---------------------------------------------------------------------------
 
     def submit(self, row: UsageRow) -> bool:
-        """Buffer one row. Never blocks on I/O, never raises; False when an older row had to make room."""
+        """Buffer one row. Never blocks on I/O, never raises; False when an older row has to make room."""
         try:
             with self._lock:
-                room = len(self._buffer) + self._in_flight < self._max_rows
+                room = len(self._buffer) + self._in_flight - self._owed < self._max_rows
                 if not room:
-                    self._dropped += 1
-                    if not self._buffer:  # everything held is being written: the new row is the one to go
-                        return False
-                    self._buffer.popleft()
+                    if self._owed < self._in_flight:  # the oldest rows are in flight: owe one of them
+                        self._owed += 1
+                    else:  # the buffer holds at least max_rows >= 1 rows here
+                        self._buffer.popleft()
+                        self._dropped += 1
                 self._buffer.append(row)
                 wake = len(self._buffer) == self._batch_rows
             if wake:
@@ -99,7 +104,7 @@ class UsageWriter:
     def stats(self) -> dict[str, int | float | str | None]:
         with self._lock:
             return {
-                "buffered": len(self._buffer) + self._in_flight,
+                "buffered": len(self._buffer) + self._in_flight - self._owed,
                 "written": self._written,
                 "dropped": self._dropped,
                 "flush_failures": self._flush_failures,
@@ -183,10 +188,7 @@ class UsageWriter:
                     return False
             except Exception as exc:
                 self._note_failure(exc)
-                with self._lock:
-                    # Back at the front, in order; in-flight rows count against the bound, so they fit.
-                    self._buffer.extendleft(reversed(batch))
-                    self._in_flight = 0
+                self._requeue(batch)
                 return False
             else:
                 self._finish(len(batch), dropped=0)
@@ -222,14 +224,21 @@ class UsageWriter:
                 refused += 1
                 log.error("usage row refused by the database and dropped: %s", type(exc).__name__)
             except Exception:
-                with self._lock:
-                    self._buffer.extendleft(reversed(rows[index:]))
+                self._requeue(rows[index:])
                 return written, refused, False
         return written, refused, True
 
+    def _requeue(self, rows: Sequence[UsageRow]) -> None:
+        """Put unwritten rows back at the front, in order, first settling the drops owed on them."""
+        with self._lock:
+            settled = min(self._owed, len(rows))
+            self._dropped += settled
+            self._buffer.extendleft(reversed(rows[settled:]))
+            self._in_flight = self._owed = 0
+
     def _finish(self, written: int, *, dropped: int) -> None:
         with self._lock:
-            self._in_flight = 0
+            self._in_flight = self._owed = 0
             self._written += written
             self._dropped += dropped
             self._last_flush_at = time.time()

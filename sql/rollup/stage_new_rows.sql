@@ -46,7 +46,7 @@ WHERE l.id > :from_id AND l.id <= :to_id
   AND l.response_time_ms IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5;
 
--- Statistics for the planner: without them it guesses the row counts of the joins in merge_stage.sql
+-- Statistics for the planner: without them it guesses the row counts of the joins in merge_*.sql
 -- and can pick a nested loop that is quadratic in the number of groups.
 ANALYZE rollup_stage_counts;
 ANALYZE rollup_stage_latency;

@@ -169,3 +169,15 @@ def test_command_line_times() -> None:
         parse_time("yesterday")
     bad = rollups_cli("verify", "--since", "yesterday", "--until", "2026-12-01")
     assert bad.returncode == 2 and "ISO 8601" in bad.stderr
+
+
+def test_backfill_of_old_hours_writes_hourly_rows_only(engine: Engine) -> None:
+    old = NOW - timedelta(days=20)
+    insert(engine, [row(timestamp=old + timedelta(minutes=i)) for i in range(10)])
+    run_once(engine)
+    before = _snapshot(engine, "agent_usage_hourly_endpoint")
+    backfill(engine, old - timedelta(days=1), old + timedelta(days=1))
+    assert _snapshot(engine, "agent_usage_hourly_endpoint") == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM agent_usage_minute_agent")).scalar_one() == 0
+    assert_no_drift(engine)
