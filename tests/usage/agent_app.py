@@ -1,4 +1,4 @@
-"""A small FastAPI app shaped like the Agent API, with the usage middleware mounted, for usage tests.
+"""Helpers for usage tests: a small app shaped like the Agent API with the usage middleware, and row readers.
 
 The middleware must work on any app, so most tests use this one; test_agent_api_logging.py checks the
 real Agent API too.
@@ -6,7 +6,8 @@ real Agent API too.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.usage import UsageLoggingMiddleware, UsageWriter
+from app.usage import UsageLoggingMiddleware, UsageWriter, log_agent_request
 
 AGENT_KEY = "amk_test_agent_key_0123456789abcdef"
 AGENT_ID = "agent_test"
@@ -121,3 +122,23 @@ def usage_rows(engine: Engine) -> list[dict[str, Any]]:
 def count_rows(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM agent_usage_logs")).scalar_one())
+
+
+def submit_rows(writer: UsageWriter, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        log_agent_request(
+            writer,
+            agent_id="agent_a",
+            endpoint="/agent/v1/items/{n}",
+            method="GET",
+            status_code=200,
+            response_time_ms=12.6,
+            order_id=f"n{i}",
+        )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)

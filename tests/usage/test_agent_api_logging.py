@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -95,8 +96,10 @@ def test_traffic_command_drives_the_live_api_and_every_request_is_logged(
     engine: Engine, service: FastAPI
 ) -> None:
     keys = ensure_agents(engine, 3)
-    with _LiveServer(service) as url:
-        statuses = asyncio.run(drive(url, keys, requests=150, concurrency=4, seed=5))
+    # The client gets a thread of its own: another test's fixture (Playwright's sync API) may keep an
+    # event loop running in this one, where asyncio.run() refuses to start.
+    with _LiveServer(service) as url, ThreadPoolExecutor(1) as pool:
+        statuses = pool.submit(asyncio.run, drive(url, keys, requests=150, concurrency=4, seed=5)).result()
     assert statuses.total() >= 150
     assert {200, 201, 401, 404}.issubset(statuses)
     assert any(400 <= code < 500 for code in statuses if code not in (401, 404))

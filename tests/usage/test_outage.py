@@ -12,9 +12,8 @@ from app.agent_api.keys import create_agent
 from app.config import Settings
 from app.main import create_app
 from app.usage import UsageWriter
-from tests.usage.agent_app import build_agent_app, count_rows, usage_rows
+from tests.usage.agent_app import build_agent_app, count_rows, submit_rows, usage_rows, wait_for
 from tests.usage.tcp_proxy import TcpProxy
-from tests.usage.test_writer import submit_rows, wait_for
 
 
 def outage_writer(

@@ -9,29 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from app.usage import UsageRow, UsageWriter, log_agent_request
-from tests.usage.agent_app import count_rows, usage_rows
+from tests.usage.agent_app import count_rows, submit_rows, usage_rows, wait_for
 
 HOUR_LONG = 3600.0  # a flush interval that never elapses during a test: only stop() can write
-
-
-def submit_rows(writer: UsageWriter, count: int, start: int = 0) -> None:
-    for i in range(start, start + count):
-        log_agent_request(
-            writer,
-            agent_id="agent_a",
-            endpoint="/agent/v1/items/{n}",
-            method="GET",
-            status_code=200,
-            response_time_ms=12.6,
-            order_id=f"n{i}",
-        )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def test_rows_are_written_within_the_flush_interval(
