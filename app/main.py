@@ -16,6 +16,7 @@ from app.auth.routes import router as auth_router
 from app.config import Settings, get_settings
 from app.dashboard import router as dashboard_router
 from app.db import get_engine
+from app.errors import install_error_handlers
 from app.metrics.routes import router as agent_metrics_router
 from app.observability.access_log import AccessLogMiddleware
 from app.observability.logging import configure_logging
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         usage_writer.stop()  # after the last request: writes every buffered usage row
 
     app = FastAPI(title="agent-metrics", version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)

@@ -58,7 +58,10 @@ def migrate(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
         )
-        done = {row.version: row for row in conn.execute(text("SELECT version, name, checksum FROM schema_migrations"))}
+        done = {
+            row.version: row
+            for row in conn.execute(text("SELECT version, name, checksum FROM schema_migrations"))
+        }
         for migration in discover(sql_dir):
             previous = done.get(migration.version)
             if previous is not None:

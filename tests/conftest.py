@@ -20,9 +20,9 @@ from sqlalchemy.engine import make_url
 os.environ["ENVIRONMENT"] = "test"
 os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
 
-from app.config import REPO_ROOT, Settings, get_settings  # noqa: E402
-from app.db import get_engine, make_engine, sqlalchemy_url  # noqa: E402
-from app.migrations import migrate  # noqa: E402
+from app.config import REPO_ROOT, Settings, get_settings
+from app.db import get_engine, make_engine, sqlalchemy_url
+from app.migrations import migrate
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -70,12 +70,16 @@ def migrated_engine(database_url: str) -> Engine:
 
 def _truncate_all(engine: Engine) -> None:
     with engine.begin() as conn:
-        tables = conn.execute(
-            text(
-                "SELECT quote_ident(tablename) FROM pg_tables "
-                "WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'"
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT quote_ident(tablename) FROM pg_tables "
+                    "WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO rollup_watermark (name) VALUES ('agent_usage')"))
 
@@ -92,7 +96,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
-        jwt_secret="test-secret-" + "y" * 40,  # noqa: S106
+        jwt_secret="test-secret-" + "y" * 40,
         data_dir=tmp_path,
         scheduler_enabled=False,
     )

@@ -22,14 +22,12 @@ from app.agent_api.schemas import (
     OrderCreate,
     ProductSearchResult,
 )
-from app.agent_api.validation import SafeValidationRoute
 from app.auth.deps import AgentDep, require_agent
 from app.db import get_session
 
 router = APIRouter(
     prefix="/agent/v1",
     tags=["agent api"],
-    route_class=SafeValidationRoute,
     dependencies=[Depends(require_agent)],
     responses={401: {"model": ErrorBody, "description": "missing or invalid API key"}},
 )

@@ -8,7 +8,6 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from app.agent_api.validation import RedactedValidationRoute
 from app.auth.deps import StaffDep, signing_secret
 from app.auth.employees import find_employee_by_email, update_password_hash
 from app.auth.passwords import (
@@ -22,7 +21,7 @@ from app.auth.throttle import DEFAULT_POLICY, ThrottlePolicy, clear_attempts, re
 from app.auth.tokens import issue_access_token
 from app.config import Settings
 
-router = APIRouter(prefix="/auth", tags=["auth"], route_class=RedactedValidationRoute)
+router = APIRouter(prefix="/auth", tags=["auth"])
 
 # One answer for every bad credential (unknown email, wrong password, disabled account), so a caller
 # cannot tell which one it was.
