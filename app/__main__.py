@@ -6,6 +6,7 @@ import argparse
 
 import uvicorn
 
+from app.agent_api.catalog import seed_demo_catalog
 from app.auth.bootstrap import ensure_first_admin
 from app.config import get_settings
 from app.db import get_engine
@@ -29,6 +30,7 @@ def main() -> None:
     migrate(engine)
     if settings.environment == "development":
         ensure_first_admin(settings, engine)
+        seed_demo_catalog(engine)
     uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_config=None)
 
 

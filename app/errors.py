@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
-    if not exc.connection_invalidated and not _is_connection_error(exc):
+    if isinstance(exc, DataError):
+        # The database refused a value the client sent (a NUL character, a date or number out of range):
+        # the client's mistake, whichever endpoint let it through. The database's text is not echoed.
+        return JSONResponse(
+            status_code=400,
+            content={"detail": "a value in the request is out of range or contains characters not allowed"},
+        )
+    if not exc.connection_invalidated and not isinstance(exc, OperationalError | InterfaceError):
         raise exc  # a real bug: let it reach the 500 path and Sentry
     # An outage is not a bug of this request: answer fast with 503 and no internals (hosts, texts).
     log.warning("database unavailable", extra={"path": request.url.path})
@@ -33,12 +40,6 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         content={"detail": "database unavailable, retry shortly"},
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
-
-
-def _is_connection_error(exc: DBAPIError) -> bool:
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
-    return isinstance(exc, OperationalError | InterfaceError)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,8 +1,9 @@
 """Applies the versioned SQL files in `sql/` in order, once each, under a lock.
 
-Files are named `NNN_description.sql`. Each is applied in its own transaction together with its row in
-`schema_migrations`, while holding a transaction-level advisory lock, so replicas that start at once
-apply every file exactly once and the losers simply find the work done.
+Files are named `NNN_description.sql`. All pending files are applied in one transaction, each with its
+row in `schema_migrations`, while holding a transaction-level advisory lock: replicas that start at once
+apply every file exactly once (the others wait, then find the work done), and a failing file leaves the
+database as it was.
 """
 
 from __future__ import annotations

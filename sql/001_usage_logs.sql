@@ -24,7 +24,8 @@ ALTER TABLE agent_usage_logs ADD COLUMN IF NOT EXISTS request_id VARCHAR(64);
 DO $$
 BEGIN
     IF (SELECT data_type FROM information_schema.columns
-        WHERE table_name = 'agent_usage_logs' AND column_name = 'id') = 'integer' THEN
+        WHERE table_schema = current_schema() AND table_name = 'agent_usage_logs'
+          AND column_name = 'id') = 'integer' THEN
         ALTER TABLE agent_usage_logs ALTER COLUMN id TYPE BIGINT;
         ALTER SEQUENCE IF EXISTS agent_usage_logs_id_seq AS BIGINT;
     END IF;

@@ -90,8 +90,9 @@ CREATE TABLE IF NOT EXISTS order_items (
     PRIMARY KEY (order_id, product_id)
 );
 
--- A small demo catalog so a fresh install's Agent API has something to search and sell. Idempotent:
--- existing rows (and their stock) are left alone. `SELECT seed_demo_catalog();` restores missing rows.
+-- A small demo catalog so a development install's Agent API has something to search and sell. Called by
+-- `make run` in development and by `make traffic`, never by a migration: a production database gets
+-- no demo merchants. Idempotent: existing rows (and their stock) are left alone.
 CREATE OR REPLACE FUNCTION seed_demo_catalog() RETURNS void LANGUAGE sql AS $$
     INSERT INTO merchants (merchant_id, name) VALUES
         ('acme_outdoor', 'Acme Outdoor Supply'),
@@ -127,5 +128,3 @@ CREATE OR REPLACE FUNCTION seed_demo_catalog() RETURNS void LANGUAGE sql AS $$
         ('book_cookbook', 'book_nook', 'Weeknight cookbook', 'Hardcover, 120 recipes', 27.50, 1000000)
     ON CONFLICT (product_id) DO NOTHING;
 $$;
-
-SELECT seed_demo_catalog();

@@ -8,21 +8,20 @@ DATABASE_URL this file exports.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 os.environ["ENVIRONMENT"] = "test"
 os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
 
-from app.config import REPO_ROOT, Settings, get_settings
-from app.db import get_engine, make_engine, sqlalchemy_url
+from app.config import Settings, get_settings
+from app.db import get_engine
 from app.migrations import migrate
+from app.scratch_db import scratch_database
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -33,32 +32,16 @@ STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "correct horse battery staple"
 
 
-def _server_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return sqlalchemy_url(os.environ["DATABASE_URL"])
-    from app.embedded_db import start_embedded_postgres
-
-    return start_embedded_postgres(REPO_ROOT / ".data")
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    server_url = _server_url()
-    name = f"am_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=None, pool_size=1, max_overflow=0)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    os.environ["DATABASE_URL"] = url
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        yield url
-    finally:
-        get_engine().dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("am_test") as url:
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        try:
+            yield url
+        finally:
+            get_engine().dispose()
 
 
 @pytest.fixture(scope="session")

@@ -52,3 +52,26 @@ def test_database_outage_answers_503_and_keeps_the_usage_row(
         assert response.json() == {"detail": "database unavailable, retry shortly"}
     # The Agent API request is still recorded: its row waits in the writer's buffer for the database.
     assert buffered == 1
+
+
+def test_values_the_database_refuses_are_a_400_without_its_text(
+    client: TestClient, staff_token: str, agent_key: str
+) -> None:
+    staff = {"Authorization": f"Bearer {staff_token}"}
+    answers = [
+        client.get("/agent/metrics/errors", params={"agent_id": "a\x00b"}, headers=staff),
+        client.get("/agent/metrics/timeline", params={"endpoint": "/x\x00"}, headers=staff),
+        client.post(
+            "/agent/v1/orders",
+            json={
+                "merchant_id": "m\x00",
+                "items": [{"product_id": 1, "quantity": 1}],
+                "idempotency_key": "k\x00",
+            },
+            headers={"X-API-Key": agent_key},
+        ),
+    ]
+    for response in answers:
+        assert 400 <= response.status_code < 500, response.text
+        assert "detail" in response.json()
+        assert "NUL" not in response.text  # the database's own message stays inside

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.agent_api.schemas import Merchant, Product
 
 _PRODUCT_COLUMNS = "product_id, merchant_id, name, description, price, currency, stock > 0 AS in_stock"
+
+
+def seed_demo_catalog(engine: Engine) -> None:
+    """Adds the demo merchants and products (sql/003) where missing: for development and demo traffic."""
+    with engine.begin() as conn:
+        conn.execute(text("SELECT seed_demo_catalog()"))
 
 
 def _like_pattern(term: str) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from app.agent_api.catalog import seed_demo_catalog
 from app.agent_api.keys import create_agent
 
 V1 = "/agent/v1"
@@ -195,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from app.db import get_engine
 
+    seed_demo_catalog(get_engine())  # the traffic buys from the demo merchants
     keys = ensure_agents(get_engine(), args.agents)
     began = time.perf_counter()
     try:

@@ -6,15 +6,19 @@ thread drains the buffer at least every `flush_interval_seconds` (sooner when a 
 with COPY over the engine's psycopg connection, one transaction per batch.
 
 While the database is unreachable the rows stay buffered and the thread retries with exponential
-backoff; they are written, in order, when it returns. The buffer is bounded by `max_rows` (rows being
-written count against it). When it is full the OLDEST row is dropped and counted: after an outage the
-rows that matter most are the recent ones, which describe the present that staff are looking at, while
-the gap left in older history is bounded and visible in `stats()["dropped"]`. When the oldest rows are
-in a batch being written at that moment, the drop is owed rather than done: if the write succeeds
-nothing is lost, if it fails the owed number of rows is dropped from the front of that batch. So memory
-holds at most `max_rows` plus one batch, and the rows kept are always the newest.
-"""
+backoff; they are written, in order, when it returns.
 
+The bound: the deque of pending rows never holds more than `max_rows`. When it is full, `submit()` drops
+its OLDEST row and counts it; a batch that could not be written goes back to the front of the deque, and
+whatever then exceeds `max_rows` is dropped from the front the same way. The oldest rows go because after
+an outage the rows that matter most are the recent ones, which describe the present that staff are looking
+at, while the gap left in older history is bounded and visible in `stats()["dropped"]`. Rows of the batch
+being written (at most `batch_rows`) are not counted against the bound, so memory holds at most
+`max_rows + batch_rows` rows; `stats()["buffered"]` counts both, i.e. every row not yet written.
+
+A row the database refuses (a data error: retrying it would fail forever) costs only itself: the batch is
+split in halves until the refused rows are isolated, and one warning per batch says how many were dropped.
+"""
 from __future__ import annotations
 
 import logging
@@ -59,8 +63,7 @@ class UsageWriter:
 
         self._lock = threading.Lock()
         self._buffer: deque[UsageRow] = deque()
-        self._in_flight = 0  # rows popped for the batch being written
-        self._owed = 0  # drops of in-flight rows, settled when their write fails (forgiven if it succeeds)
+        self._in_flight = 0  # rows of the batch being written, not yet written, refused or put back
         self._written = 0
         self._dropped = 0
         self._flush_failures = 0
@@ -86,13 +89,10 @@ class UsageWriter:
         """Buffer one row. Never blocks on I/O, never raises; False when an older row has to make room."""
         try:
             with self._lock:
-                room = len(self._buffer) + self._in_flight - self._owed < self._max_rows
+                room = len(self._buffer) < self._max_rows
                 if not room:
-                    if self._owed < self._in_flight:  # the oldest rows are in flight: owe one of them
-                        self._owed += 1
-                    else:  # the buffer holds at least max_rows >= 1 rows here
-                        self._buffer.popleft()
-                        self._dropped += 1
+                    self._buffer.popleft()
+                    self._dropped += 1
                 self._buffer.append(row)
                 wake = len(self._buffer) == self._batch_rows
             if wake:
@@ -104,7 +104,7 @@ class UsageWriter:
     def stats(self) -> dict[str, int | float | str | None]:
         with self._lock:
             return {
-                "buffered": len(self._buffer) + self._in_flight - self._owed,
+                "buffered": len(self._buffer) + self._in_flight,
                 "written": self._written,
                 "dropped": self._dropped,
                 "flush_failures": self._flush_failures,
@@ -181,17 +181,14 @@ class UsageWriter:
             try:
                 self._copy(batch)
             except _DATA_ERRORS as exc:
-                self._note_failure(exc)
-                written, refused, complete = self._copy_one_by_one(batch)
-                self._finish(written, dropped=refused)
-                if not complete:
+                if not self._write_isolating_refused(batch, exc):
                     return False
             except Exception as exc:
-                self._note_failure(exc)
                 self._requeue(batch)
+                self._note_outage(exc)
                 return False
             else:
-                self._finish(len(batch), dropped=0)
+                self._settle(written=len(batch))
 
     def _copy(self, rows: Sequence[UsageRow]) -> None:
         raw = self._engine.raw_connection()
@@ -209,46 +206,76 @@ class UsageWriter:
         finally:
             raw.close()
 
-    def _copy_one_by_one(self, rows: Sequence[UsageRow]) -> tuple[int, int, bool]:
-        """Isolate the rows the database refuses, so one bad row costs itself and not its batch.
+    def _write_isolating_refused(self, batch: Sequence[UsageRow], first_error: Exception) -> bool:
+        """Write a batch the database refused, minus the rows it refuses: one bad row costs only itself.
 
-        Returns (written, refused, complete); not complete when the database went away mid-way, in which
-        case the rows not yet tried are back at the front of the buffer.
+        The batch is bisected: each half is copied on its own, and only a half that fails again is split
+        further, so k bad rows among n cost about 2*k*log2(n) small transactions instead of n. The
+        refused rows are dropped and reported in ONE warning per batch (a count and the error types, never
+        row contents: they may hold client data), below the level that makes Sentry events.
+
+        False when the database went away mid-way; the rows not yet written are then back at the front of
+        the buffer.
         """
-        written = refused = 0
-        for index, row in enumerate(rows):
+        with self._lock:
+            self._flush_failures += 1
+            self._last_error = type(first_error).__name__
+        refused = 0
+        reasons = {type(first_error).__name__}
+        # Segments still to try; the last one is the oldest, so rows are written in their order.
+        pending = _halves(batch)
+        reachable = True
+        while pending:
+            segment = pending.pop()
             try:
-                self._copy([row])
-                written += 1
+                self._copy(segment)
             except _DATA_ERRORS as exc:
-                refused += 1
-                log.error("usage row refused by the database and dropped: %s", type(exc).__name__)
-            except Exception:
-                self._requeue(rows[index:])
-                return written, refused, False
-        return written, refused, True
+                reasons.add(type(exc).__name__)
+                if len(segment) == 1:
+                    refused += 1
+                    self._settle(refused=1)
+                else:
+                    pending += _halves(segment)
+            except Exception as exc:
+                self._requeue([row for rows in (segment, *reversed(pending)) for row in rows])
+                self._note_outage(exc)
+                reachable = False
+                break
+            else:
+                self._settle(written=len(segment))
+        if refused:
+            log.warning(
+                "usage writer: %d of %d rows in a batch refused by the database and dropped (%s)",
+                refused,
+                len(batch),
+                ", ".join(sorted(reasons)),
+            )
+        return reachable
 
     def _requeue(self, rows: Sequence[UsageRow]) -> None:
-        """Put unwritten rows back at the front, in order, first settling the drops owed on them."""
+        """Put unwritten rows back at the front, in order; beyond `max_rows`, the oldest are dropped."""
         with self._lock:
-            settled = min(self._owed, len(rows))
-            self._dropped += settled
-            self._buffer.extendleft(reversed(rows[settled:]))
-            self._in_flight = self._owed = 0
+            self._in_flight -= len(rows)
+            self._buffer.extendleft(reversed(rows))
+            excess = len(self._buffer) - self._max_rows
+            for _ in range(excess):
+                self._buffer.popleft()
+            self._dropped += max(excess, 0)
 
-    def _finish(self, written: int, *, dropped: int) -> None:
+    def _settle(self, *, written: int = 0, refused: int = 0) -> None:
+        """Rows of the batch in flight that are done with: written, or refused and dropped."""
         with self._lock:
-            self._in_flight = self._owed = 0
+            self._in_flight -= written + refused
             self._written += written
-            self._dropped += dropped
-            self._last_flush_at = time.time()
+            self._dropped += refused
             recovered = self._failing and written > 0
-            if recovered:
+            if written:
+                self._last_flush_at = time.time()
                 self._failing = False
         if recovered:
             log.info("usage writer reaches the database again; buffered rows are being written")
 
-    def _note_failure(self, exc: Exception) -> None:
+    def _note_outage(self, exc: Exception) -> None:
         with self._lock:
             first, self._failing = not self._failing, True
             self._flush_failures += 1
@@ -256,3 +283,9 @@ class UsageWriter:
         # The first failure of an outage is an event worth an alert; the retries after it are noise.
         if first:
             log.warning("usage writer cannot write to the database; rows stay buffered and are retried")
+
+
+def _halves(rows: Sequence[UsageRow]) -> list[Sequence[UsageRow]]:
+    """The two halves of a segment, newer first (they go on a stack); a single row is its own half."""
+    middle = len(rows) // 2
+    return [rows[middle:], rows[:middle]] if len(rows) > 1 else [rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -16,7 +17,9 @@ from sqlalchemy import Engine
 
 from app.config import REPO_ROOT, Settings
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium (what CI installs); elsewhere the browser `playwright install chromium` fetched
+# (make browser falls back to it when it cannot install the system package).
+CHROMIUM: str | None = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

@@ -24,7 +24,7 @@ from tests.usage.agent_app import usage_rows
 @pytest.fixture
 def service(engine: Engine, settings: Settings) -> FastAPI:
     with engine.begin() as conn:
-        conn.execute(text("SELECT seed_demo_catalog()"))  # the engine fixture emptied every table
+        conn.execute(text("SELECT seed_demo_catalog()"))
     return create_app(settings, engine)
 
 
