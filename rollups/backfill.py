@@ -4,7 +4,7 @@ Each chunk is one transaction that holds the watermark row lock, so it never int
 incremental run: it deletes the rollup rows of its hours and rebuilds them from the raw rows with
 id <= watermark, exactly the rows the incremental runs have counted. Running it twice gives the same
 rows (idempotent); rows above the watermark are left to the next incremental run. Hours older than
-the minute horizon (8 days) get hourly rows only: purge would remove their minute rows anyway.
+the minute horizon (rollups/horizons.py) get hourly rows only: purge would remove their minute rows anyway.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from rollups.engine import STAGE_WORK_MEM
+from rollups.engine import stage_and_merge
+from rollups.horizons import minute_horizon
 from rollups.sqlfiles import statements
 from rollups.timeutil import ceil_hour, floor_hour
-from rollups.verify import MINUTE_RETENTION
-from rollups.watermark import lock_watermark, record_run
+from rollups.watermark import lock_watermark, record_run, rollup_transaction
 
 log = logging.getLogger(__name__)
 
@@ -85,28 +85,25 @@ def backfill(
 def _backfill_chunk(engine: Engine, since: datetime, until: datetime) -> int:
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
-    with engine.begin() as conn:
+    with rollup_transaction(engine) as conn:
         watermark = lock_watermark(conn, "wait")
-        assert watermark is not None
+        assert watermark is not None  # "wait" never returns None
         # Checked under the lock, per chunk: a purge may have run since the previous chunk.
         if watermark.purged_before is not None and since < watermark.purged_before:
             raise BackfillRefused(
                 f"raw rows before {watermark.purged_before.isoformat()} have been purged; "
                 f"cannot recompute from {since.isoformat()} (the rollups there are final)"
             )
-        conn.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": STAGE_WORK_MEM})
-        params = {"since": since, "until": until, "to_id": watermark.last_id}
-        for stmt in statements("stage_time_range"):
-            conn.execute(stmt, params)
-        rows = int(
-            conn.execute(text("SELECT coalesce(sum(request_count), 0) FROM rollup_stage_counts")).scalar_one()
-        )
+        # Cleared first: staging reads only raw rows, and the merge then adds into empty buckets.
         for stmt in statements("clear_time_range"):
             conn.execute(stmt, {"since": since, "until": until})
-        # Minute rows older than the minute horizon would only be removed by the next purge.
-        with_minutes = until > floor_hour(datetime.now(UTC) - MINUTE_RETENTION)
-        for stmt in (statements("merge_minute") if with_minutes else ()) + statements("merge_hourly"):
-            conn.execute(stmt)
+        # Minute rows before the minute horizon would only be removed by the next purge.
+        rows = stage_and_merge(
+            conn,
+            "stage_time_range",
+            {"since": since, "until": until, "to_id": watermark.last_id},
+            minutes=until > minute_horizon(datetime.now(UTC)),
+        )
         duration_ms = round((time.perf_counter() - t0) * 1000, 3)
         record_run(
             conn,

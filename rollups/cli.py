@@ -13,7 +13,8 @@ import sys
 
 from app.config import get_settings
 from app.db import get_engine
-from rollups.backfill import BackfillProgress, BackfillRefused, backfill
+from app.observability.logging import configure_logging
+from rollups.backfill import BackfillProgress, backfill
 from rollups.engine import DEFAULT_WRITER_WAIT_MS, run_once
 from rollups.purge import purge
 from rollups.timeutil import parse_time
@@ -69,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "scheduler":
         from app.migrations import migrate
-        from app.observability.logging import configure_logging
         from rollups.scheduler import run_standalone
 
+        # A daemon: JSON logs on stdout at LOG_LEVEL (INFO by default), a line per run.
         configure_logging(settings)
         init_sentry(settings, "scheduler")
         engine = get_engine()
@@ -79,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         run_standalone(settings, engine)
         return 0
 
-    # One-shot commands print for a person (or a cron mail); logs go to stderr, warnings and up.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # One-shot commands print their result for a person (or a cron mail) on stdout and backfill progress
+    # on stderr; logs are the same JSON lines as the app's, on stderr, warnings and up only.
+    configure_logging(settings, stream=sys.stderr)
+    logging.getLogger().setLevel(logging.WARNING)
     init_sentry(settings, "rollups-cli")
     engine = get_engine()
     if args.command == "run-once":
@@ -94,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backfill":
         try:
             done = backfill(engine, args.since, args.until, progress=_print_progress)
-        except (BackfillRefused, ValueError) as exc:
+        except ValueError as exc:  # bad range, or BackfillRefused (a ValueError): the range is purged
             print(f"backfill refused: {exc}", file=sys.stderr)
             return 2
         print(

@@ -1,10 +1,13 @@
 """The incremental run: roll the raw rows committed since the last run into the rollup tables, exactly once.
 
-One transaction does everything (see sql/rollup/README.md):
+One READ COMMITTED transaction does everything (see sql/rollup/README.md):
   lock the watermark row -> read the id sequence's upper bound -> wait for writers that may still hold
   lower ids -> stage the rows in (last_id, upper] -> merge them into the six rollup tables -> advance the
   watermark -> record the run. If anything fails or the process dies, the transaction rolls back and the
   next run takes the same rows again, so nothing is lost and nothing is counted twice.
+
+READ COMMITTED is pinned, not inherited from the database: the staging statement must take a fresh
+snapshot after the writer wait (rollups/watermark.py: rollup_transaction).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from rollups.sqlfiles import statements
-from rollups.watermark import lock_watermark, record_run
+from rollups.watermark import WATERMARK_NAME, lock_watermark, record_run, rollup_transaction
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +40,9 @@ _READ_UPPER = text(
 )
 _ADVANCE = text(
     "UPDATE rollup_watermark SET last_id = :to_id, as_of = :as_of, updated_at = clock_timestamp()"
-    " WHERE name = 'agent_usage'"
+    " WHERE name = :name"
 )
+_STAGED_ROWS = text("SELECT coalesce(sum(request_count), 0) FROM rollup_stage_counts")
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def run_once(
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
     try:
-        with engine.begin() as conn:
+        with rollup_transaction(engine) as conn:
             result = _run(conn, wait=wait, writer_wait_ms=writer_wait_ms, started_at=started_at, t0=t0)
     except Exception as exc:
         # log.exception reaches Sentry through its logging integration.
@@ -96,34 +100,17 @@ def _run(conn: Connection, *, wait: bool, writer_wait_ms: int, started_at: datet
     bounds = conn.execute(_READ_UPPER).one()
     upper = from_id if bounds.upper is None else max(int(bounds.upper), from_id)
 
+    rows, to_id = 0, from_id
+    reason: str | None = None
     if upper > from_id and not _wait_for_writers(conn, writer_wait_ms):
         reason = f"in-flight writers held agent_usage_logs longer than {writer_wait_ms} ms"
-        duration = _elapsed_ms(t0)
-        record_run(
-            conn,
-            kind="incremental",
-            started_at=started_at,
-            duration_ms=duration,
-            rows_processed=0,
-            status="skipped",
-            from_id=from_id,
-            to_id=from_id,
-            error=reason,
-        )
-        return RunResult("skipped", 0, from_id, from_id, duration, reason=reason)
-
-    rows = 0
-    if upper > from_id:
-        conn.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": STAGE_WORK_MEM})
-        for stmt in statements("stage_new_rows"):
-            conn.execute(stmt, {"from_id": from_id, "to_id": upper})
-        rows = int(
-            conn.execute(text("SELECT coalesce(sum(request_count), 0) FROM rollup_stage_counts")).scalar_one()
-        )
-        for stmt in statements("merge_minute") + statements("merge_hourly"):
-            conn.execute(stmt)
-    # An empty run still advances as_of: every row committed before it is rolled up.
-    conn.execute(_ADVANCE, {"to_id": upper, "as_of": bounds.as_of})
+    else:
+        if upper > from_id:
+            rows = stage_and_merge(conn, "stage_new_rows", {"from_id": from_id, "to_id": upper})
+        # An empty run still advances as_of: every row committed before it is rolled up.
+        conn.execute(_ADVANCE, {"to_id": upper, "as_of": bounds.as_of, "name": WATERMARK_NAME})
+        to_id = upper
+    status = "skipped" if reason else "succeeded"
     duration = _elapsed_ms(t0)
     record_run(
         conn,
@@ -131,11 +118,28 @@ def _run(conn: Connection, *, wait: bool, writer_wait_ms: int, started_at: datet
         started_at=started_at,
         duration_ms=duration,
         rows_processed=rows,
-        status="succeeded",
+        status=status,
         from_id=from_id,
-        to_id=upper,
+        to_id=to_id,
+        error=reason,
     )
-    return RunResult("succeeded", rows, from_id, upper, duration, as_of=bounds.as_of)
+    as_of = None if reason else bounds.as_of
+    return RunResult(status, rows, from_id, to_id, duration, as_of=as_of, reason=reason)
+
+
+def stage_and_merge(
+    conn: Connection, stage_file: str, params: dict[str, object], minutes: bool = True
+) -> int:
+    """Stage raw rows with `sql/rollup/<stage_file>.sql` and `params`, then add the staged groups into the
+    hourly rollup tables, and into the minute ones too unless `minutes` is False. Returns the number of
+    raw rows staged. Shared by the incremental run and backfill, so both build rollups the same way."""
+    conn.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": STAGE_WORK_MEM})
+    for stmt in statements(stage_file):
+        conn.execute(stmt, params)
+    rows = int(conn.execute(_STAGED_ROWS).scalar_one())
+    for stmt in (statements("merge_minute") if minutes else ()) + statements("merge_hourly"):
+        conn.execute(stmt)
+    return rows
 
 
 def _wait_for_writers(conn: Connection, timeout_ms: int) -> bool:
@@ -162,7 +166,7 @@ def _wait_for_writers(conn: Connection, timeout_ms: int) -> bool:
 
 def _record_failure(engine: Engine, started_at: datetime, t0: float, exc: BaseException) -> None:
     try:
-        with engine.begin() as conn:
+        with rollup_transaction(engine) as conn:
             record_run(
                 conn,
                 kind="incremental",

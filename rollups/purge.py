@@ -1,6 +1,7 @@
 """Purge: raw retention in bounded batches, never touching a raw row the aggregator has not processed.
 
-Rollups are kept: hourly rows forever, minute rows for MINUTE_RETENTION (sliding windows need no more).
+Rollups are kept: hourly rows forever, minute rows for MINUTE_RETENTION (rollups/horizons.py; sliding
+windows read the hourly rows beyond it).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
+from rollups.horizons import minute_horizon
 from rollups.timeutil import floor_hour
-from rollups.verify import MINUTE_RETENTION
-from rollups.watermark import lock_watermark, record_run
+from rollups.watermark import WATERMARK_NAME, lock_watermark, record_run, rollup_transaction
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ _DELETE_RAW_BATCH = text(
 # Set before the first delete, in the same transaction: from then on backfill refuses the range.
 _MARK_PURGED = text(
     "UPDATE rollup_watermark SET purged_before = greatest(coalesce(purged_before, '-infinity'), :cutoff)"
-    " WHERE name = 'agent_usage'"
+    " WHERE name = :name"
 )
 _MINUTE_TABLES = ("agent_usage_minute_agent", "agent_usage_minute_endpoint", "agent_usage_minute_status")
 
@@ -64,12 +65,12 @@ def purge(
     cutoff = floor_hour(now - timedelta(days=retention_days))
     raw_deleted = 0
     while True:
-        with engine.begin() as conn:
+        with rollup_transaction(engine) as conn:
             # The watermark lock orders each batch with runs and backfill chunks (no deadlock, no race
             # with a backfill that is rebuilding these hours).
             watermark = lock_watermark(conn, "wait")
-            assert watermark is not None
-            conn.execute(_MARK_PURGED, {"cutoff": cutoff})
+            assert watermark is not None  # "wait" never returns None
+            conn.execute(_MARK_PURGED, {"cutoff": cutoff, "name": WATERMARK_NAME})
             deleted = conn.execute(
                 _DELETE_RAW_BATCH, {"cutoff": cutoff, "last_id": watermark.last_id, "batch": batch_size}
             ).rowcount
@@ -77,7 +78,7 @@ def purge(
         if deleted < batch_size:
             break
 
-    minute_cutoff = floor_hour(now - MINUTE_RETENTION)
+    minute_cutoff = minute_horizon(now)
     minute_deleted = 0
     for table in _MINUTE_TABLES:
         delete_batch = text(
@@ -85,13 +86,13 @@ def purge(
             f" SELECT ctid FROM {table} WHERE bucket_start < :cutoff LIMIT :batch))"
         )
         while True:
-            with engine.begin() as conn:
+            with rollup_transaction(engine) as conn:
                 deleted = conn.execute(delete_batch, {"cutoff": minute_cutoff, "batch": batch_size}).rowcount
             minute_deleted += deleted
             if deleted < batch_size:
                 break
 
-    with engine.begin() as conn:
+    with rollup_transaction(engine) as conn:
         # Run records live as long as raw rows do.
         runs_deleted = conn.execute(
             text("DELETE FROM rollup_runs WHERE started_at < :cutoff"), {"cutoff": cutoff}

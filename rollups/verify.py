@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from rollups.horizons import minute_horizon
 from rollups.sqlfiles import statement
-from rollups.timeutil import ceil_hour, floor_hour, floor_minute
+from rollups.timeutil import ceil_hour, floor_hour
 from rollups.watermark import lock_watermark
 
 log = logging.getLogger(__name__)
 
-# Minute rollups are kept this long (purge removes older ones); older minutes are not compared.
-MINUTE_RETENTION = timedelta(days=8)
 _VERIFY_FILES = ("verify_agent", "verify_endpoint", "verify_status")
 
 
@@ -56,10 +55,17 @@ def verify_range(
     engine: Engine, since: datetime, until: datetime, *, now: datetime | None = None
 ) -> tuple[list[Drift], VerifyRange]:
     start, end = floor_hour(since), ceil_hour(until)
-    minute_horizon = floor_minute((now or datetime.now(UTC)) - MINUTE_RETENTION)
-    # REPEATABLE READ: the watermark, the rollups and the raw rows come from one snapshot. A run that
-    # commits while we compare is invisible to us as a whole, so it cannot show up as drift. No locks.
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+    # Minute rows older than the horizon may be purged already; they are not compared.
+    minute_since = minute_horizon(now or datetime.now(UTC))
+    # REPEATABLE READ, pinned whatever the default: the watermark, the rollups and the raw rows come from
+    # one snapshot. A run that commits while we compare is invisible to us as a whole, so it cannot show
+    # up as drift. Read only, and no locks.
+    with (
+        engine.connect().execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        ) as conn,
+        conn.begin(),
+    ):
         watermark = lock_watermark(conn, "read")
         assert watermark is not None
         clamped = False
@@ -67,7 +73,7 @@ def verify_range(
             # The raw rows before it are gone; the rollups there cannot be checked against them.
             start, clamped = ceil_hour(watermark.purged_before), True
             log.warning("verify starts at purged_before", extra={"purged_before": watermark.purged_before})
-        checked = VerifyRange(start, end, max(start, minute_horizon), watermark.last_id, clamped)
+        checked = VerifyRange(start, end, max(start, minute_since), watermark.last_id, clamped)
         drifts: list[Drift] = []
         if start < end:
             params = {

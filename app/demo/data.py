@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from app.demo import profile
 from app.demo.profile import Endpoint
+from rollups.timeutil import parse_time
 
 _COPY_SQL = (
     "COPY agent_usage_logs (agent_id, endpoint, method, merchant_id, status_code, response_time_ms, "
@@ -221,14 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rows-per-day", type=int, default=20_000, help="rows per day (default 20000)")
     parser.add_argument("--seed", type=int, default=42, help="same seed, same rows (default 42)")
     parser.add_argument(
-        "--until", type=datetime.fromisoformat, help="end of the window, ISO 8601 (default now)"
+        "--until", type=parse_time, help="end of the window, ISO 8601, UTC if no offset (default now)"
     )
     args = parser.parse_args(argv)
     if args.days < 1 or args.rows_per_day < 1:
         parser.error("--days and --rows-per-day must be at least 1")
     until = args.until
-    if until is not None and until.tzinfo is None:
-        until = until.replace(tzinfo=UTC)
 
     from app.db import get_engine
     from app.migrations import migrate

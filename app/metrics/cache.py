@@ -17,16 +17,12 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from app.metrics.windows import floor_minute
+from rollups.watermark import read_watermark_state
 
 T = TypeVar("T")
-
-_STATE = text(
-    "SELECT (SELECT max(id) FROM rollup_runs) AS run_id,"
-    " (SELECT as_of FROM rollup_watermark WHERE name = 'agent_usage') AS as_of"
-)
 
 
 class RollupReadCache:
@@ -40,8 +36,8 @@ class RollupReadCache:
     def read(self, conn: Connection, now: datetime, request: Hashable, compute: Callable[[], T]) -> T:
         """`compute()` (which must read through `conn`, after this call's state query), or the answer it
         gave for the same `request`, clock minute and rollup state."""
-        state = conn.execute(_STATE).one()
-        key = (request, floor_minute(now), state.run_id, state.as_of)
+        state = read_watermark_state(conn)
+        key = (request, floor_minute(now), state.last_run_id, state.as_of)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)

@@ -30,6 +30,7 @@ from app.metrics.schemas import (
     TimelinePoint,
 )
 from app.metrics.windows import HOUR, Window, sliding_window, timeline_buckets
+from rollups.watermark import read_watermark_state
 
 Family = Literal["agent", "endpoint", "status"]
 _FAMILIES: frozenset[str] = frozenset({"agent", "endpoint", "status"})
@@ -130,10 +131,8 @@ def _ms(value: float | None) -> float | None:
 
 
 def read_as_of(conn: Connection) -> datetime | None:
-    as_of: datetime | None = conn.execute(
-        text("SELECT as_of FROM rollup_watermark WHERE name = 'agent_usage'")
-    ).scalar_one_or_none()
-    return as_of
+    """Every raw row committed before this time is counted in the figures read through `conn`."""
+    return read_watermark_state(conn).as_of
 
 
 # --- summary ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
@@ -27,6 +27,7 @@ from app.metrics import queries
 from app.metrics.cache import RollupReadCache
 from app.metrics.schemas import AgentPage, ErrorPage, Health, Summary, Timeline
 from app.metrics.windows import as_utc, utc_now
+from rollups.watermark import WatermarkMissing, WatermarkState, read_watermark_state
 
 log = logging.getLogger(__name__)
 
@@ -213,15 +214,6 @@ def get_errors(
     return ErrorPage(items=items, next_cursor=encode_cursor(following) if following else None)
 
 
-_FRESHNESS = text("""
-    SELECT w.as_of,
-           (SELECT r.finished_at FROM rollup_runs AS r
-            WHERE r.kind = 'incremental' AND r.status = 'succeeded'
-            ORDER BY r.started_at DESC LIMIT 1) AS last_run_at
-    FROM rollup_watermark AS w WHERE w.name = 'agent_usage'
-""")
-
-
 @router.get(
     "/health",
     response_model=Health,
@@ -235,7 +227,10 @@ def get_health(request: Request, response: Response) -> Health:
     settings: Settings = request.app.state.settings
     try:
         with engine.connect() as conn:
-            row = conn.execute(_FRESHNESS).one_or_none()
+            try:
+                state: WatermarkState | None = read_watermark_state(conn)
+            except WatermarkMissing:
+                state = None  # a broken install: report it as degraded, not as a server error
     except SQLAlchemyError as exc:
         log.warning("health check: database unreachable (%s)", type(exc).__name__)
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
@@ -249,7 +244,7 @@ def get_health(request: Request, response: Response) -> Health:
         )
 
     now = utc_now()
-    as_of, last_run_at = (row.as_of, row.last_run_at) if row else (None, None)
+    as_of, last_run_at = (state.as_of, state.last_run_at) if state else (None, None)
     lag = max(0.0, (now - as_of).total_seconds()) if as_of else None
     stale_after = timedelta(seconds=STALE_INTERVALS * settings.rollup_interval_seconds)
     fresh = (

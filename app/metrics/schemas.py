@@ -95,7 +95,10 @@ class AgentUsage(BaseModel):
 
 class AgentPage(BaseModel):
     hours: int
-    window_start: datetime = Field(description="Inclusive start of the sliding window (UTC minute).")
+    window_start: datetime = Field(
+        description="Inclusive start of the window actually counted (UTC minute). Beyond the 8-day minute "
+        "rollup horizon (hours > 192) it is widened to the start of its UTC hour."
+    )
     window_end: datetime = Field(description="Exclusive end of the sliding window (UTC minute).")
     total: int = Field(description="Agents active in the window (all pages).")
     limit: int

@@ -18,6 +18,17 @@ Minutes at or after `end` are in the future and normally hold no rows, so the cu
 hourly row per key instead of up to 60 minute rows, and the oldest hour at most 30 minute rows. Every
 rollup column used with subtraction is a sum (counts, sums, histogram counts), so the result is exact.
 Maxima (`last_seen_at`) cannot be subtracted: callers that need them ask for an additive window.
+
+Beyond the minute horizon the start edge is widened to its whole hour. Minute rollups are kept for
+MINUTE_RETENTION (8 days, rollups/horizons.py); hourly rows forever. When the window's oldest, partial
+hour lies before `minute_horizon(now)` its minute rows may be purged, so neither reading above is exact.
+The window then starts at that hour's start instead and reads its hourly row whole:
+
+    start = floor_hour(start)   when   floor_hour(start) < minute_horizon(now) = floor_hour(now - 8 days)
+
+so a window of more than 192 hours holds up to 59 minutes more than asked for, never less, and
+`Window.start` (reported as `window_start`) is that real start. Windows of up to 192 hours are exact to
+the minute as above.
 """
 
 from __future__ import annotations
@@ -25,31 +36,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from rollups.horizons import minute_horizon
+from rollups.timeutil import HOUR, as_utc, floor_hour, floor_minute
+
+__all__ = [
+    "HOUR",
+    "MINUTE",
+    "Range",
+    "Window",
+    "as_utc",
+    "floor_hour",
+    "floor_minute",
+    "sliding_window",
+    "timeline_buckets",
+    "utc_now",
+]
+
 MINUTE = timedelta(minutes=1)
-HOUR = timedelta(hours=1)
 
 
 def utc_now() -> datetime:
     """The clock every window is measured from (freezegun patches it in tests)."""
     return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Naive datetimes are read as UTC, like the database's `timestamptz` values we compare them with."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def floor_minute(moment: datetime) -> datetime:
-    return as_utc(moment).replace(second=0, microsecond=0)
-
-
-def floor_hour(moment: datetime) -> datetime:
-    return as_utc(moment).replace(minute=0, second=0, microsecond=0)
-
-
-def ceil_hour(moment: datetime) -> datetime:
-    floored = floor_hour(moment)
-    return floored if floored == as_utc(moment) else floored + HOUR
 
 
 Range = tuple[datetime, datetime]  # [start, end)
@@ -68,7 +76,8 @@ class Window:
 
 
 def sliding_window(now: datetime, minutes: int, *, subtract: bool = True) -> Window:
-    """The last `minutes` minutes at `now` (see the module docstring for the boundary convention).
+    """The last `minutes` minutes at `now` (see the module docstring for the boundary convention), with
+    the start widened to its hour beyond the minute horizon.
 
     With `subtract=False` the window is read additively only (hourly rows of whole hours plus minute rows
     of the partial ones), which keeps maxima such as `last_seen_at` exact.
@@ -77,6 +86,8 @@ def sliding_window(now: datetime, minutes: int, *, subtract: bool = True) -> Win
         raise ValueError("a window holds at least one minute")
     end = floor_minute(now) + MINUTE
     start = end - minutes * MINUTE
+    if floor_hour(start) < minute_horizon(now):
+        start = floor_hour(start)  # its minute rows may be purged: read the whole hour from its hourly row
 
     hour_first: datetime | None = None  # the contiguous run of hours read from the hourly tables
     hour_last: datetime | None = None

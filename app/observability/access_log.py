@@ -5,13 +5,15 @@ Pure ASGI (no BaseHTTPMiddleware) so it adds no task hop and sees the exception 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sentry_sdk
 
 from app.observability.request_id import accept_or_generate, bind_request_id, unbind_request_id
+from app.observability.routes import CLIENT_CLOSED_REQUEST, app_path, is_polled, route_template
 
 if TYPE_CHECKING:  # kept out of the import chain of sentry.py, which the scheduler and CLI load
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,9 +23,6 @@ if TYPE_CHECKING:  # kept out of the import chain of sentry.py, which the schedu
 ACCESS_LOGGER = "app.access"
 log = logging.getLogger(ACCESS_LOGGER)
 
-# Dashboards and scrapers poll these every few seconds: DEBUG, so they do not drown real traffic.
-_POLLED_PATHS = frozenset({"/agent/metrics/health", "/metrics"})
-_POLLED_PREFIX = "/agent/metrics/"
 _MAX_USER_AGENT = 256
 _INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
 
@@ -39,6 +38,8 @@ class AccessLogMiddleware:
             return
 
         headers = _headers(scope)
+        # Before the app runs: a mount below appends its prefix to root_path, and that part is the route's.
+        entry_root_path: str = scope.get("root_path", "")
         request_id = accept_or_generate(headers.get("x-request-id"))
         scope.setdefault("state", {})["request_id"] = request_id
         token = bind_request_id(request_id)
@@ -61,6 +62,12 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, send_with_request_id)
+        except asyncio.CancelledError:
+            # The client went away and the server cancelled the request: not a server error. What the
+            # usage row records too; nothing is sent, there is no one to send it to.
+            if not response_started:
+                status_code = CLIENT_CLOSED_REQUEST
+            raise
         except Exception:
             # Answer the crash ourselves so the 500 carries the id an operator can search for; re-raise
             # so Sentry's ASGI wrapper (outside us) still reports it.
@@ -79,18 +86,24 @@ class AccessLogMiddleware:
             raise
         finally:
             seconds = time.perf_counter() - started
-            self._record(scope, headers, request_id, status_code, seconds)
+            self._record(scope, entry_root_path, headers, request_id, status_code, seconds)
             unbind_request_id(token)
 
     def _record(
-        self, scope: Scope, headers: dict[str, str], request_id: str, status_code: int, seconds: float
+        self,
+        scope: Scope,
+        entry_root_path: str,
+        headers: dict[str, str],
+        request_id: str,
+        status_code: int,
+        seconds: float,
     ) -> None:
         method = scope["method"]
         path = scope["path"]  # never the query string: that is where tokens end up
-        route = _route_template(scope)
+        route = route_template(scope, entry_root_path)  # the usage row's endpoint, for the same request
         if self.metrics is not None:
             self.metrics.observe(method, route, status_code, seconds)
-        polled = path in _POLLED_PATHS or (method == "GET" and path.startswith(_POLLED_PREFIX))
+        polled = is_polled(app_path(scope), method)
         state = scope.get("state") or {}
         client = scope.get("client")
         log.log(
@@ -115,11 +128,3 @@ class AccessLogMiddleware:
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-
-
-def _route_template(scope: Scope) -> str | None:
-    route: Any = scope.get("route")
-    template = getattr(route, "path", None)
-    if not isinstance(template, str):
-        return None
-    return f"{scope.get('root_path', '')}{template}" if scope.get("root_path") else template

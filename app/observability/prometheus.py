@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 
 from app.config import Settings
+from app.usage.row import UNMATCHED_ENDPOINT
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ class RequestMetrics:
         )
 
     def observe(self, method: str, route: str | None, status_code: int, seconds: float) -> None:
-        # Unmatched paths are client-chosen: one label value for all of them.
-        route_label = route or "unmatched"
+        # Unmatched paths are client-chosen: one label value for all of them, the usage rows' own.
+        route_label = route or UNMATCHED_ENDPOINT
         self.requests.labels(method, route_label, str(status_code)).inc()
         self.latency.labels(method, route_label).observe(seconds)
 
@@ -103,9 +104,12 @@ class ServiceCollector(Collector):
         up.add_metric([], 1)
         yield up
 
-        by_status = CounterMetricFamily(
-            f"{PREFIX}_rollup_runs",
-            "Aggregator runs recorded, by kind and status.",
+        # A gauge, not a counter: purge deletes old run records, so this number falls, and Prometheus would
+        # read a falling counter as a restart. Counting runs in-process instead would miss every run made
+        # by the standalone scheduler or another replica; the table sees them all.
+        by_status = GaugeMetricFamily(
+            f"{PREFIX}_rollup_runs_recorded",
+            "Aggregator runs currently recorded in rollup_runs (purge removes old ones), by kind and status.",
             labels=["kind", "status"],
         )
         for row in runs:

@@ -19,6 +19,7 @@ from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
 from app.config import Settings
 from app.observability.access_log import ACCESS_LOGGER
 from app.observability.request_id import get_request_id
+from app.observability.routes import app_path, is_polled
 from app.observability.scrubbing import scrub
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,6 @@ log = logging.getLogger(__name__)
 # The component that serves HTTP (and needs the FastAPI/Starlette integrations); others are the
 # standalone scheduler and the command line.
 WEB_COMPONENT = "app"
-
-# Polled endpoints: a transaction every few seconds per dashboard or scraper is noise and quota.
-UNTRACED_PATHS = frozenset({"/agent/metrics/health", "/metrics", "/version"})
-UNTRACED_PREFIXES = ("/agent/metrics/",)
 
 # Only server errors become events. A 4xx (bad key, malformed body, unknown agent) is the API working
 # as designed; reporting it would bury real crashes and let any client fill the quota.
@@ -58,20 +55,23 @@ def traces_sampler(settings: Settings) -> Any:
     rate = settings.sentry_traces_sample_rate
 
     def sample(context: dict[str, Any]) -> float:
-        path = _sampled_path(context)
-        if path is not None and (path in UNTRACED_PATHS or path.startswith(UNTRACED_PREFIXES)):
+        # Polled endpoints: a transaction every few seconds per dashboard or scraper is noise and quota.
+        path, method = _sampled_request(context)
+        if path is not None and is_polled(path, method):
             return 0.0
         return rate
 
     return sample
 
 
-def _sampled_path(context: dict[str, Any]) -> str | None:
+def _sampled_request(context: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(path, method) of the transaction to sample; the method is None when there is no request."""
     scope = context.get("asgi_scope")
     if isinstance(scope, dict) and isinstance(scope.get("path"), str):
-        return str(scope["path"])
+        method = scope.get("method")
+        return app_path(scope), method if isinstance(method, str) else None
     name = (context.get("transaction_context") or {}).get("name")
-    return name if isinstance(name, str) else None
+    return (name if isinstance(name, str) else None), None
 
 
 def before_send(event: Any, hint: dict[str, Any]) -> Any:
@@ -110,10 +110,19 @@ def _integrations(web: bool) -> list[Integration]:
     return integrations
 
 
+# Whether "disabled" has been said since the last start of the SDK: `python -m app` and create_app both
+# call init_sentry, and one start-up should say it once.
+_disabled_announced = False
+
+
 def init_sentry(settings: Settings, component: str) -> bool:
-    """Start the SDK when SENTRY_DSN is set; True when enabled. Safe to call more than once."""
+    """Start the SDK when SENTRY_DSN is set; True when enabled. Safe to call more than once: a repeated
+    call that changes nothing neither restarts the SDK nor logs again."""
+    global _disabled_announced
     if settings.sentry_dsn is None or not settings.sentry_dsn.get_secret_value().strip():
-        log.info("Sentry error tracking disabled (SENTRY_DSN not set)", extra={"component": component})
+        if not _disabled_announced:
+            _disabled_announced = True
+            log.info("Sentry error tracking disabled (SENTRY_DSN not set)", extra={"component": component})
         return False
     dsn = settings.sentry_dsn.get_secret_value().strip()
     web = component == WEB_COMPONENT
@@ -140,6 +149,7 @@ def init_sentry(settings: Settings, component: str) -> bool:
         # a third of a second per `python -m rollups run-once`).
         auto_enabling_integrations=web,
     )
+    _disabled_announced = False
     # The global scope: every request's isolation scope is forked from it, so every event carries it.
     sentry_sdk.get_global_scope().set_tag("component", component)
     log.info(

@@ -20,8 +20,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.observability.routes import CLIENT_CLOSED_REQUEST, app_path, route_template
 from app.usage.log import log_agent_request
-from app.usage.row import UNMATCHED_ENDPOINT
 from app.usage.writer import UsageWriter
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "/agent/v1"
 # Enough for any `detail` worth storing; the message is capped far below this anyway.
 _MAX_ERROR_BODY_BYTES = 16_384
-# nginx's code for "the client went away before the answer": counted as a client-side outcome.
-CLIENT_CLOSED_REQUEST = 499
 
 
 class UsageLoggingMiddleware:
@@ -46,7 +44,7 @@ class UsageLoggingMiddleware:
     def _applies_to(self, scope: Scope) -> bool:
         if scope["type"] != "http":
             return False
-        path: str = scope["path"]
+        path = app_path(scope)  # behind a proxy's root_path too
         return path == self.prefix or path.startswith(self.prefix + "/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,6 +111,7 @@ class _Exchange:
             log_agent_request(
                 self.writer,
                 agent_id=self.state.get("agent_id"),
+                # The same template the access log and Prometheus use; None (no route) -> <unmatched>.
                 endpoint=route_template(self.scope, self.entry_root_path),
                 method=self.scope.get("method"),
                 status_code=status,
@@ -127,18 +126,6 @@ class _Exchange:
         except Exception:
             # Usage logging must never turn a request into a failure.
             log.exception("usage row could not be recorded")
-
-
-def route_template(scope: Scope, entry_root_path: str = "") -> str:
-    """The matched route's path template, including the prefix of any mounts it sits under."""
-    route = scope.get("route")
-    path_format = getattr(route, "path_format", None)
-    if not isinstance(path_format, str):
-        return UNMATCHED_ENDPOINT
-    # A mount appends its matched prefix to root_path; the route's template is relative to it.
-    root_path: str = scope.get("root_path", "")
-    mount_prefix = root_path[len(entry_root_path) :] if root_path.startswith(entry_root_path) else ""
-    return mount_prefix + path_format
 
 
 def _app_writer(scope: Scope) -> UsageWriter | None:

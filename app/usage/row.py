@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import NamedTuple, NotRequired, TypedDict, Unpack
 
 from app.usage.scrub import scrub_error_message
 
@@ -60,35 +60,40 @@ def _int4(value: object) -> int | None:
     return max(-_MAX_INT4, min(_MAX_INT4, number))
 
 
-def make_row(
-    *,
-    agent_id: str | None,
-    endpoint: str | None,
-    method: str | None,
-    status_code: int | None,
-    response_time_ms: float | None,
-    merchant_id: object = None,
-    error_message: str | None = None,
-    order_id: object = None,
-    order_amount: object = None,
-    request_id: object = None,
-    timestamp: datetime | None = None,
-) -> UsageRow:
+class RequestFields(TypedDict):
+    """What one Agent API request left behind: the keyword arguments of `make_row` and
+    `log_agent_request`, declared once. The `object` ones come from request state and are coerced."""
+
+    agent_id: str | None
+    endpoint: str | None
+    method: str | None
+    status_code: int | None
+    response_time_ms: float | None
+    merchant_id: NotRequired[object]
+    error_message: NotRequired[str | None]
+    order_id: NotRequired[object]
+    order_amount: NotRequired[object]
+    request_id: NotRequired[object]
+    timestamp: NotRequired[datetime | None]
+
+
+def make_row(**fields: Unpack[RequestFields]) -> UsageRow:
     """Build a row from whatever a request left behind, fitting every value to its column.
 
     Values come from request state that route code sets, so they are coerced here rather than trusted:
     one bad value must cost at most that value, never the batch it would be written with.
     """
+    response_time_ms = fields["response_time_ms"]
     return UsageRow(
-        agent_id=_text(agent_id, 50) or UNKNOWN_AGENT,
-        endpoint=_text(endpoint, 255) or UNMATCHED_ENDPOINT,
-        method=(_text(method, 10) or "UNKNOWN").upper(),
-        merchant_id=_text(merchant_id, 50),
-        status_code=_int4(status_code),
+        agent_id=_text(fields["agent_id"], 50) or UNKNOWN_AGENT,
+        endpoint=_text(fields["endpoint"], 255) or UNMATCHED_ENDPOINT,
+        method=(_text(fields["method"], 10) or "UNKNOWN").upper(),
+        merchant_id=_text(fields.get("merchant_id"), 50),
+        status_code=_int4(fields["status_code"]),
         response_time_ms=None if response_time_ms is None else _int4(round(max(0.0, response_time_ms))),
-        error_message=scrub_error_message(error_message),
-        order_id=_text(order_id, 50),
-        order_amount=_amount(order_amount),
-        timestamp=timestamp or datetime.now(UTC),
-        request_id=_text(request_id, 64),
+        error_message=scrub_error_message(fields.get("error_message")),
+        order_id=_text(fields.get("order_id"), 50),
+        order_amount=_amount(fields.get("order_amount")),
+        timestamp=fields.get("timestamp") or datetime.now(UTC),
+        request_id=_text(fields.get("request_id"), 64),
     )

@@ -19,6 +19,7 @@ being written (at most `batch_rows`) are not counted against the bound, so memor
 A row the database refuses (a data error: retrying it would fail forever) costs only itself: the batch is
 split in halves until the refused rows are isolated, and one warning per batch says how many were dropped.
 """
+
 from __future__ import annotations
 
 import logging

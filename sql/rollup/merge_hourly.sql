@@ -96,7 +96,7 @@ ON CONFLICT (bucket_start, endpoint, method) DO UPDATE SET
 
 -- agent_usage_hourly_status: requests per UTC hour and status code (0 = no status code).
 INSERT INTO agent_usage_hourly_status AS r (bucket_start, status_code, request_count)
-SELECT date_trunc('hour', c.bucket_start, 'UTC'), c.status_code, sum(c.request_count)
+SELECT date_trunc('hour', c.bucket_start, 'UTC') AS bucket_start, c.status_code, sum(c.request_count)
 FROM rollup_stage_counts AS c
 GROUP BY 1, 2
 ON CONFLICT (bucket_start, status_code) DO UPDATE SET

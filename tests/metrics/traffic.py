@@ -1,8 +1,9 @@
 """Generated agent traffic written straight into the raw table, and the truth computed from raw rows.
 
 The truth functions are plain SQL over `agent_usage_logs`, written from the documented window convention
-(rows with date_trunc('minute', now) - (N - 1) min <= timestamp < date_trunc('minute', now) + 1 min),
-independently of app/metrics/windows.py.
+(rows with date_trunc('minute', now) - (N - 1) min <= timestamp < date_trunc('minute', now) + 1 min,
+the start moved back to its hour when that hour is older than the hour of now - 8 days, whose minute
+rollups purge may have deleted), independently of app/metrics/windows.py.
 """
 
 from __future__ import annotations
@@ -118,7 +119,10 @@ def roll_up(engine: Engine) -> None:
 # --- the truth, from raw rows ----------------------------------------------------------------------
 
 _NOW_MINUTE = "date_trunc('minute', CAST(:now AS timestamptz))"
-_WINDOW = f""" "timestamp" >= {_NOW_MINUTE} - (:minutes - 1) * interval '1 minute'
+_START = f"({_NOW_MINUTE} - (:minutes - 1) * interval '1 minute')"
+_START_HOUR = f"date_trunc('hour', {_START}, 'UTC')"
+_MINUTE_HORIZON = "date_trunc('hour', CAST(:now AS timestamptz) - interval '8 days', 'UTC')"
+_WINDOW = f""" "timestamp" >= CASE WHEN {_START_HOUR} < {_MINUTE_HORIZON} THEN {_START_HOUR} ELSE {_START} END
     AND "timestamp" < {_NOW_MINUTE} + interval '1 minute' """
 _NOW_HOUR = "date_trunc('hour', CAST(:now AS timestamptz), 'UTC')"
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
 import pytest
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine, text
 
 from app.config import Settings
 from app.observability.logging import configure_logging
@@ -128,3 +131,118 @@ def test_application_logs_are_json_with_extras_and_exceptions(
     assert "ValueError" in line["exception"]
     assert "tok-abc-123" not in line["exception"]
     assert "request_id" not in line
+
+
+def _usage_rows(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM agent_usage_logs ORDER BY id"))]
+
+
+def _requests_counted(app: FastAPI, route: str, status_code: int) -> float | None:
+    registry: CollectorRegistry = app.state.metrics_registry
+    labels = {"method": "GET", "route": route, "status_code": str(status_code)}
+    return registry.get_sample_value("agent_metrics_http_requests_total", labels)
+
+
+def test_log_line_prometheus_label_and_usage_row_name_the_same_route(
+    settings: Settings, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = build_app(settings, engine)
+
+    @app.get("/agent/v1/test-things/{thing_id:int}")  # a converter: the template is still {thing_id}
+    def thing(thing_id: int) -> dict[str, int]:
+        return {"thing_id": thing_id}
+
+    legacy = FastAPI()
+
+    @legacy.get("/parts/{part_id}")
+    def part(part_id: str) -> dict[str, str]:
+        return {"part_id": part_id}
+
+    app.mount("/agent/v1/test-legacy", legacy)  # a mount: its prefix belongs to the template
+
+    # Served under a proxy prefix: that is the deployment's, not part of any route.
+    with TestClient(app, root_path="/proxy") as client:
+        assert client.get("/proxy/agent/v1/test-things/5").status_code == 200
+        assert client.get("/proxy/agent/v1/test-legacy/parts/p-1").status_code == 200
+        assert client.get("/proxy/agent/v1/no-such-thing").status_code == 404
+    # Leaving the client ran the lifespan's shutdown: the usage writer has written every row.
+
+    expected = [
+        "/agent/v1/test-things/{thing_id}",
+        "/agent/v1/test-legacy/parts/{part_id}",
+        "<unmatched>",
+    ]
+    assert [row["endpoint"] for row in _usage_rows(engine)] == expected
+    lines = _lines(capsys.readouterr().out)
+    logged = [
+        line["route"]
+        for path in (
+            "/proxy/agent/v1/test-things/5",
+            "/proxy/agent/v1/test-legacy/parts/p-1",
+            "/proxy/agent/v1/no-such-thing",
+        )
+        for line in _access(lines, path)
+    ]
+    assert logged == [*expected[:2], None]
+    assert _requests_counted(app, expected[0], 200) == 1
+    assert _requests_counted(app, expected[1], 200) == 1
+    assert _requests_counted(app, "<unmatched>", 404) == 1
+
+
+def test_a_request_cancelled_by_a_client_disconnect_is_499_not_a_server_error(
+    settings: Settings, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = build_app(settings, engine)
+    handler_started = asyncio.Event()
+
+    @app.get("/agent/v1/test-slow/{order_id}")
+    async def slow(order_id: str, request: Request) -> None:
+        request.state.agent_id = "agent_slow"
+        handler_started.set()
+        await asyncio.sleep(3600)
+
+    sent: list[dict[str, Any]] = []
+
+    async def serve_then_lose_the_client() -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/agent/v1/test-slow/o-1",
+            "raw_path": b"/agent/v1/test-slow/o-1",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver"), (b"user-agent", b"agent-sdk/1.2")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(3600)  # the body was read; the next message never comes
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        request = asyncio.create_task(app(scope, receive, send))
+        await asyncio.wait_for(handler_started.wait(), timeout=5)
+        request.cancel()  # what the server does with the request's task when its client goes away
+        with pytest.raises(asyncio.CancelledError):
+            await request
+
+    asyncio.run(serve_then_lose_the_client())
+
+    assert sent == []  # nobody to answer
+    [line] = _access(_lines(capsys.readouterr().out), "/agent/v1/test-slow/o-1")
+    assert line["status_code"] == 499
+    assert line["agent_id"] == "agent_slow"
+    route = "/agent/v1/test-slow/{order_id}"
+    assert _requests_counted(app, route, 499) == 1
+    assert _requests_counted(app, route, 500) is None
+    # The usage row (the writer was never started: stop() writes what is buffered) says the same.
+    app.state.usage_writer.stop()
+    [row] = _usage_rows(engine)
+    assert (row["status_code"], row["endpoint"], row["agent_id"]) == (499, route, "agent_slow")

@@ -91,9 +91,11 @@ def test_metrics_report_writer_and_aggregator_state(app: FastAPI, settings: Sett
     assert samples[("agent_metrics_rollup_last_run_duration_seconds", incremental)] == 1.5
     assert samples[("agent_metrics_rollup_last_run_rows", incremental)] == 42
     assert samples[("agent_metrics_rollup_last_run_rows", (("kind", "backfill"),))] == 7000
-    runs = "agent_metrics_rollup_runs_total"
+    # A gauge of the records in rollup_runs (purge deletes old ones), so never a *_total counter.
+    runs = "agent_metrics_rollup_runs_recorded"
     assert samples[(runs, (("kind", "incremental"), ("status", "succeeded")))] == 2
     assert samples[(runs, (("kind", "incremental"), ("status", "failed")))] == 1
+    assert not any(name.startswith("agent_metrics_rollup_runs_total") for name, _ in samples)
     assert 89 <= samples[("agent_metrics_rollup_lag_seconds", ())] < 150
     assert samples[("agent_metrics_rollup_pending_rows", ())] == 0
 
@@ -126,3 +128,19 @@ def test_two_apps_in_one_process_keep_separate_registries(settings: Settings, en
         name == "agent_metrics_http_requests_total" and ("route", "/version") in labels
         for name, labels in samples
     )
+
+
+def test_purged_run_records_lower_the_recorded_runs_gauge(
+    app: FastAPI, settings: Settings, engine: Engine
+) -> None:
+    _seed_rollup_history(engine)
+    client = TestClient(app)
+    headers = {"Authorization": f"Bearer {_staff_token(settings, engine)}"}
+    key = ("agent_metrics_rollup_runs_recorded", (("kind", "incremental"), ("status", "succeeded")))
+    assert _samples(client.get("/metrics", headers=headers).text)[key] == 2
+    with engine.begin() as conn:  # what purge does to old run records
+        conn.execute(text("DELETE FROM rollup_runs WHERE started_at < now() - interval '150 seconds'"))
+    body = client.get("/metrics", headers=headers).text
+    assert _samples(body)[key] == 1
+    [family] = [f for f in text_string_to_metric_families(body) if f.name == key[0]]
+    assert family.type == "gauge"

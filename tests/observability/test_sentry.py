@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 import sentry_sdk
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, create_engine
 from app.config import Settings
 from app.observability.sentry import init_sentry, traces_sampler
 from rollups.scheduler import _run_job
-from tests.observability.conftest import SentryReceiver
+from tests.observability.conftest import SentryReceiver, reset_sentry
 from tests.observability.crash_app import CRASH_BODY, CRASH_HEADERS, CRASH_PATH, SECRETS, build_app
 
 
@@ -125,8 +126,32 @@ def test_polling_is_never_traced(settings: Settings) -> None:
     for path in ("/agent/metrics/health", "/metrics", "/version", "/agent/metrics/summary"):
         assert sample({"asgi_scope": {"type": "http", "path": path}}) == 0.0
     assert sample({"asgi_scope": {"type": "http", "path": "/agent/v1/orders"}}) == 0.5
+    # Behind a proxy prefix the same endpoints are the same polls.
+    assert sample({"asgi_scope": {"type": "http", "path": "/proxy/metrics", "root_path": "/proxy"}}) == 0.0
     assert sample({"transaction_context": {"name": "rollups.run_once"}}) == 0.5
 
 
 def test_empty_dsn_counts_as_unset(settings: Settings) -> None:
     assert init_sentry(settings.model_copy(update={"sentry_dsn": SecretStr("  ")}), component="app") is False
+
+
+def test_sentry_disabled_is_said_once_per_start_up(
+    settings: Settings,
+    sentry_settings: Settings,
+    sentry_receiver: SentryReceiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def disabled_lines() -> int:
+        return sum("Sentry error tracking disabled" in r.getMessage() for r in caplog.records)
+
+    assert init_sentry(sentry_settings, component="app") is True  # a start-up with Sentry on...
+    reset_sentry()
+    with caplog.at_level(logging.INFO, logger="app.observability.sentry"):
+        # ...then one without: `python -m app` calls init_sentry, and create_app calls it again.
+        assert init_sentry(settings, component="app") is False
+        assert init_sentry(settings, component="app") is False
+        assert disabled_lines() == 1
+        assert init_sentry(sentry_settings, component="app") is True  # a change is said again
+        reset_sentry()
+        assert init_sentry(settings, component="app") is False
+        assert disabled_lines() == 2

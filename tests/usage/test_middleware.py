@@ -225,3 +225,13 @@ def test_without_a_writer_requests_are_served_unlogged(engine: Engine) -> None:
     with TestClient(app) as client:
         assert client.get("/agent/v1/ping").json() == {"ok": True}
     assert usage_rows(engine) == []
+
+
+def test_requests_behind_a_proxy_prefix_are_recorded_without_it(
+    engine: Engine, make_writer: Callable[..., UsageWriter]
+) -> None:
+    with TestClient(build_agent_app(make_writer()), root_path="/proxy") as client:
+        assert client.get("/proxy/agent/v1/items/3").status_code == 200
+        assert client.get("/proxy/outside").status_code == 200
+    row = only_row(engine)
+    assert (row["endpoint"], row["order_id"]) == ("/agent/v1/items/{n}", "item-3")
