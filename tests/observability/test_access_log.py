@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -233,7 +234,9 @@ def test_a_request_cancelled_by_a_client_disconnect_is_499_not_a_server_error(
         with pytest.raises(asyncio.CancelledError):
             await request
 
-    asyncio.run(serve_then_lose_the_client())
+    # A loop of its own in a thread of its own: earlier tests (the browser's) may leave this thread's running.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, serve_then_lose_the_client()).result(timeout=30)
 
     assert sent == []  # nobody to answer
     [line] = _access(_lines(capsys.readouterr().out), "/agent/v1/test-slow/o-1")
