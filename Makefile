@@ -35,8 +35,8 @@ test: $(STAMP) browser ## run the whole test suite (uses DATABASE_URL if set, el
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and mypy
-	$(PY) -m ruff check app rollups tests
-	$(PY) -m ruff format --check app rollups tests
+	$(PY) -m ruff check app rollups tests bench
+	$(PY) -m ruff format --check app rollups tests bench
 	$(PY) -m mypy
 
 browser: $(STAMP) ## make sure a headless Chromium is there for the page tests (Debian package, else Playwright's)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, text
 
 from app.config import Settings
 from app.usage.row import UNMATCHED_ENDPOINT
+from rollups.watermark import read_watermark_state
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +33,8 @@ _LAST_FINISHED_RUN = text(
     "extract(epoch FROM finished_at) AS finished_epoch "
     "FROM rollup_runs WHERE finished_at IS NOT NULL ORDER BY kind, started_at DESC"
 )
-_WATERMARK = text(
-    "SELECT extract(epoch FROM now() - w.as_of) AS lag_seconds, "
-    "greatest((SELECT coalesce(max(id), 0) FROM agent_usage_logs) - w.last_id, 0) AS pending_rows "
-    "FROM rollup_watermark w WHERE w.name = 'agent_usage'"
-)
+# The newest raw id: a backward scan of the primary key, one index page.
+_NEWEST_RAW_ID = text("SELECT coalesce(max(id), 0) FROM agent_usage_logs")
 
 
 class RequestMetrics:
@@ -95,7 +94,8 @@ class ServiceCollector(Collector):
             with self._engine.connect() as conn:
                 runs = conn.execute(_RUNS_BY_STATUS).all()
                 last = conn.execute(_LAST_FINISHED_RUN).all()
-                watermark = conn.execute(_WATERMARK).first()
+                watermark = read_watermark_state(conn)
+                newest_raw_id = int(conn.execute(_NEWEST_RAW_ID).scalar_one())
         except Exception:  # a scrape must not fail because the database is down; say so instead
             log.warning("could not read rollup state for /metrics", exc_info=True)
             up.add_metric([], 0)
@@ -136,18 +136,17 @@ class ServiceCollector(Collector):
             finished.add_metric([row.kind], float(row.finished_epoch))
         yield from (duration, rows, finished)
 
-        if watermark is not None:
-            if watermark.lag_seconds is not None:
-                yield _gauge(
-                    "rollup_lag_seconds",
-                    "Age of the rollups' 'data as of' time (now minus the watermark).",
-                    float(watermark.lag_seconds),
-                )
+        if watermark.as_of is not None:
             yield _gauge(
-                "rollup_pending_rows",
-                "Raw rows above the watermark, not yet rolled up.",
-                watermark.pending_rows,
+                "rollup_lag_seconds",
+                "Age of the rollups' 'data as of' time (now minus the watermark).",
+                (datetime.now(UTC) - watermark.as_of).total_seconds(),
             )
+        yield _gauge(
+            "rollup_pending_rows",
+            "Raw rows above the watermark, not yet rolled up.",
+            max(newest_raw_id - watermark.last_id, 0),
+        )
 
 
 def _gauge(name: str, doc: str, value: Any) -> GaugeMetricFamily:
