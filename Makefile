@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-RUN_ENV ?= development
+# A checkout is a development machine unless the environment says otherwise (production images run
+# `python -m app` with ENVIRONMENT unset, which means production).
+export ENVIRONMENT ?= development
 
 SINCE ?=
 UNTIL ?=
@@ -29,7 +31,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the project with its dev tools
 
 run: $(STAMP) ## start the service on :8000 (embedded PostgreSQL unless DATABASE_URL is set), aggregator scheduled
-	ENVIRONMENT=$${ENVIRONMENT:-$(RUN_ENV)} $(PY) -m app
+	$(PY) -m app
 
 test: $(STAMP) browser ## run the whole test suite (uses DATABASE_URL if set, else the embedded PostgreSQL)
 	$(PY) -m pytest

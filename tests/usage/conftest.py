@@ -32,7 +32,11 @@ def make_writer(engine: Engine) -> Iterator[Callable[..., UsageWriter]]:
 @pytest.fixture
 def db_proxy(database_url: str) -> Iterator[TcpProxy]:
     url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    socket_dir = url.query.get("host")
+    if isinstance(socket_dir, str) and socket_dir.startswith("/"):  # the embedded server: a Unix socket
+        proxy = TcpProxy(f"{socket_dir}/.s.PGSQL.{url.port or 5432}")
+    else:
+        proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
     yield proxy
     proxy.close()
 
@@ -40,7 +44,7 @@ def db_proxy(database_url: str) -> Iterator[TcpProxy]:
 @pytest.fixture
 def proxied_engine(database_url: str, db_proxy: TcpProxy) -> Iterator[Engine]:
     """An engine that reaches the test database only through the cuttable proxy."""
-    url = make_url(database_url).set(host="127.0.0.1", port=db_proxy.port)
+    url = make_url(database_url).difference_update_query(["host"]).set(host="127.0.0.1", port=db_proxy.port)
     proxied = create_engine(
         url, pool_size=1, max_overflow=0, pool_pre_ping=True, connect_args={"connect_timeout": 2}
     )

@@ -10,12 +10,15 @@ import threading
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to an upstream address until `cut()`; `restore()` reopens the way.
 
+    The upstream is a (host, port) pair, or the path of a Unix socket (the embedded PostgreSQL listens on
+    one only).
+
     While cut, existing connections are closed and new ones are accepted and closed at once, which is what
     a client sees when a database server is restarted or a network path breaks.
     """
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
-        self._upstream = (upstream_host, upstream_port)
+    def __init__(self, upstream: tuple[str, int] | str) -> None:
+        self._upstream = upstream
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self._lock = threading.Lock()
@@ -54,8 +57,7 @@ class TcpProxy:
                 _close(client)
                 continue
             try:
-                upstream = socket.create_connection(self._upstream, timeout=5)
-                upstream.settimeout(None)
+                upstream = _connect(self._upstream)
             except OSError:
                 _close(client)
                 continue
@@ -75,6 +77,20 @@ class TcpProxy:
                 with self._lock:
                     self._sockets.discard(sock)
                 _close(sock)
+
+
+def _connect(address: tuple[str, int] | str) -> socket.socket:
+    if isinstance(address, str):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(address)
+        except OSError:
+            _close(sock)
+            raise
+        return sock
+    sock = socket.create_connection(address, timeout=5)
+    sock.settimeout(None)
+    return sock
 
 
 def _close(sock: socket.socket) -> None:
