@@ -239,6 +239,8 @@ def summary(conn: Connection, now: datetime) -> Summary:
         ],
         errors=errors,
         as_of=read_as_of(conn),
+        window_start_24h=day.start,
+        window_end_24h=day.end,
     )
 
 

@@ -75,6 +75,10 @@ class Summary(BaseModel):
     top_endpoints: list[EndpointUsage] = Field(description="The 10 busiest endpoints of the last 24 h.")
     errors: list[StatusCount] = Field(description="Responses with status >= 400 in the last 24 h, by code.")
     as_of: datetime | None = Field(description="Every raw row committed before this time is rolled up.")
+    window_start_24h: datetime = Field(
+        description="Inclusive start of the 24 h window (UTC minute): the drill-down's `since` for its rows."
+    )
+    window_end_24h: datetime = Field(description="Exclusive end of the 24 h window (UTC minute).")
 
 
 # --- agents --------------------------------------------------------------------------------------------

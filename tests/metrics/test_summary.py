@@ -59,7 +59,11 @@ def test_window_edges_are_exact_to_the_minute(engine: Engine, get_json: GetJson)
     ]
     insert_rows(engine, rows)
     roll_up(engine)
-    overview = get_json(SUMMARY, now=now)["overview"]
+    body = get_json(SUMMARY, now=now)
+    # The 24 h window the error counts (and the page's drill-down) use: 12:00 minute and the 1,439 before.
+    assert datetime.fromisoformat(body["window_start_24h"]) == now - timedelta(minutes=24 * 60 - 1)
+    assert datetime.fromisoformat(body["window_end_24h"]) == now + timedelta(minutes=1)
+    overview = body["overview"]
     assert overview == {
         "total_requests": 10,
         "requests_last_hour": 3,
@@ -73,6 +77,7 @@ def test_window_edges_are_exact_to_the_minute(engine: Engine, get_json: GetJson)
 
 def test_empty_database_gives_zeros_and_nulls(engine: Engine, get_json: GetJson) -> None:
     body = get_json(SUMMARY)
+    assert body.pop("window_start_24h") and body.pop("window_end_24h")  # windows exist without data
     assert body == {
         "overview": {
             "total_requests": 0,

@@ -642,17 +642,11 @@
     drill.label = label;
     drill.cursor = null;
     drill.page = 1;
-    drill.since = windowStart24h();
+    drill.since = view.windowStart24h; // the summary's own window, from the server's clock
     $("drilldown-title").textContent = "Error rows, last 24 h: " + label;
     $("drilldown").hidden = false;
     loadDrilldown();
     $("drilldown-close").focus();
-  }
-
-  // The same 24 h window as the summary's error counts: the current minute and the 1,439 before it.
-  function windowStart24h() {
-    const minute = 60 * 1000;
-    return new Date(Math.floor(Date.now() / minute) * minute - (24 * 60 - 1) * minute);
   }
 
   async function loadDrilldown() {
@@ -660,7 +654,7 @@
     for (const [name, value] of Object.entries(drill.filter)) {
       if (value !== null && value !== undefined) params.set(name, String(value));
     }
-    params.set("since", drill.since.toISOString());
+    if (drill.since) params.set("since", drill.since);
     params.set("limit", String(DRILLDOWN_PAGE_SIZE));
     if (drill.cursor) params.set("cursor", drill.cursor);
     const status = $("drilldown-status");
@@ -708,6 +702,7 @@
     hours: 24, // the chart's window
     lastGood: null, // when the figures on screen were loaded
     asOf: null, // summary.as_of of those figures
+    windowStart24h: null, // summary.window_start_24h: where the error counts on screen begin
     timer: null,
     loading: false,
     again: false,
@@ -776,6 +771,7 @@
       renderErrors(summary);
       renderAgents(agents);
       view.asOf = summary.as_of ? new Date(summary.as_of) : null;
+      view.windowStart24h = summary.window_start_24h;
       view.lastGood = new Date();
       tickFreshness();
       clearFailure();
