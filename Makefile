@@ -16,7 +16,7 @@ DAYS ?= 7
 ROWS_PER_DAY ?= 20000
 SEED ?= 42
 
-.PHONY: help install run test lint migrate create-employee create-agent demo-data traffic \
+.PHONY: help install run test lint migrate create-employee create-agent revoke-agent demo-data traffic \
         run-once backfill verify purge scheduler bench browser clean
 
 help: ## list the targets
@@ -57,6 +57,9 @@ create-employee: $(STAMP) ## create a staff account: make create-employee EMAIL=
 
 create-agent: $(STAMP) ## create an agent and print its API key once: make create-agent AGENT=agent_x
 	$(PY) -m app.cli create-agent --agent-id "$(AGENT)"
+
+revoke-agent: $(STAMP) ## revoke every API key of an agent: make revoke-agent AGENT=agent_x
+	$(PY) -m app.cli revoke-agent --agent-id "$(AGENT)"
 
 demo-data: $(STAMP) ## write realistic history: make demo-data DAYS=7 ROWS_PER_DAY=20000 SEED=42
 	$(PY) -m app.cli demo-data --days $(DAYS) --rows-per-day $(ROWS_PER_DAY) --seed $(SEED)

@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     agent = commands.add_parser("create-agent", help="create an agent (or add a key) and print its API key")
     agent.add_argument("--agent-id", required=True)
     agent.add_argument("--name")
+    revoke = commands.add_parser(
+        "revoke-agent", help="revoke every API key of an agent (it gets 401 at once)"
+    )
+    revoke.add_argument("--agent-id", required=True)
     for name, help_text in _DELEGATED.items():
         commands.add_parser(name, help=help_text, add_help=False)
     return parser
@@ -84,6 +88,15 @@ def _create_agent(agent_id: str, name: str | None) -> int:
     return 0
 
 
+def _revoke_agent(agent_id: str) -> int:
+    from app.agent_api.keys import revoke_agent_keys
+    from app.db import get_engine
+
+    revoked = revoke_agent_keys(get_engine(), agent_id)
+    print(f"revoked {revoked} key(s) of agent {agent_id}")
+    return 0 if revoked else 1
+
+
 def _delegate(command: str, argv: list[str]) -> int:
     if command == "demo-data":
         from app.demo.data import main as demo_data_main
@@ -105,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _create_employee(args.email, args.role)
     if args.command == "create-agent":
         return _create_agent(args.agent_id, args.name)
+    if args.command == "revoke-agent":
+        return _revoke_agent(args.agent_id)
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -91,12 +91,6 @@ def require_staff(request: Request, bearer: BearerCredentials, api_key: ApiKeyHe
 StaffDep = Annotated[StaffPrincipal, Depends(require_staff)]
 
 
-def require_admin(staff: StaffDep) -> StaffPrincipal:
-    if staff.role != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="admin role required")
-    return staff
-
-
 def require_agent(request: Request, bearer: BearerCredentials, api_key: ApiKeyHeader) -> AgentPrincipal:
     key = api_key or (bearer.credentials if bearer else None)
     if not key:

@@ -1,4 +1,4 @@
-"""`python -m app.cli create-employee | create-agent | migrate`, run as an operator would."""
+"""`python -m app.cli create-employee | create-agent | revoke-agent | migrate`, run as an operator would."""
 
 from __future__ import annotations
 
@@ -82,6 +82,16 @@ def test_create_agent_prints_a_key_that_works(client: TestClient, engine: Engine
     assert second != key
     for k in (key, second):
         assert client.get("/agent/v1/merchants", headers={"X-API-Key": k}).status_code == 200
+
+
+def test_revoke_agent_shuts_out_every_key_of_that_agent(client: TestClient, engine: Engine) -> None:
+    keys = [_cli("create-agent", "--agent-id", "retired_bot").stdout.strip() for _ in range(2)]
+    result = _cli("revoke-agent", "--agent-id", "retired_bot")
+    assert result.returncode == 0, result.stderr
+    assert "revoked 2 key(s)" in result.stdout
+    for key in keys:
+        assert client.get("/agent/v1/merchants", headers={"X-API-Key": key}).status_code == 401
+    assert _cli("revoke-agent", "--agent-id", "retired_bot").returncode == 1  # nothing left to revoke
 
 
 def test_create_agent_refuses_an_invalid_agent_id(engine: Engine) -> None:
