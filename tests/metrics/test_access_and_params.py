@@ -109,6 +109,8 @@ def test_openapi_documents_every_field(client: TestClient) -> None:
         "top_endpoints",
         "errors",
         "as_of",
+        "window_start_24h",
+        "window_end_24h",
     }
     revenue = schemas["OrdersOverview"]["properties"]["revenue_last_24h"]
     assert revenue["type"] == "number"  # a JSON number, not a string
