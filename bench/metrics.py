@@ -158,6 +158,8 @@ def raw_scan_summary(conn: Connection, now: datetime) -> Summary:
         ],
         errors=[StatusCount(status_code=e.status_code, count=e.n) for e in errors],
         as_of=as_of,
+        window_start_24h=bounds["d"],
+        window_end_24h=end,
     )
 
 
