@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -26,17 +25,12 @@ import rollups
 from app.demo.data import write_demo_data
 from app.metrics import queries
 from app.metrics.cache import RollupReadCache
-from app.metrics.schemas import (
-    AgentsOverview,
-    EndpointUsage,
-    OrdersOverview,
-    Overview,
-    Performance,
-    StatusCount,
-    Summary,
-)
-from app.metrics.windows import floor_hour, floor_minute
+from app.metrics.windows import floor_hour
 from bench._db import scratch_database
+
+# The baseline is the test suite's oracle: the summary JSON computed straight from the raw rows with
+# COUNT and percentile_disc, as the original system did. One definition serves as both truth and baseline.
+from tests.metrics.traffic import raw_summary as raw_scan_summary
 
 SIZES = [int(s) for s in os.environ.get("BENCH_METRICS_SIZES", "1000000,10000000").split(",") if s.strip()]
 DAYS = int(os.environ.get("BENCH_METRICS_DAYS", "14"))
@@ -66,101 +60,6 @@ def _time(engine: Engine, work: Callable[[Connection], object], n: int, warmup: 
 def _p99(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, -(-99 * len(ordered) // 100) - 1))]
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 2) if whole else None
-
-
-def _avg(total: int | None, count: int) -> float | None:
-    return round(int(total) / count, 2) if count and total is not None else None
-
-
-def raw_scan_summary(conn: Connection, now: datetime) -> Summary:
-    """The summary as the original computed it: aggregate queries over the raw table."""
-    end = floor_minute(now) + timedelta(minutes=1)
-    bounds = {
-        "end": end,
-        "h": end - timedelta(hours=1),
-        "d": end - timedelta(days=1),
-        "w": end - timedelta(days=7),
-    }
-    total = conn.execute(text("SELECT count(*) FROM agent_usage_logs")).scalar_one()
-    counts = conn.execute(
-        text("""
-        SELECT count(*) FILTER (WHERE "timestamp" >= :h) AS hour,
-               count(*) FILTER (WHERE "timestamp" >= :d) AS day, count(*) AS week
-        FROM agent_usage_logs WHERE "timestamp" >= :w AND "timestamp" < :end
-        """),
-        bounds,
-    ).one()
-    day = conn.execute(
-        text("""
-        SELECT count(*) AS requests, count(*) FILTER (WHERE status_code < 400) AS successes,
-               sum(response_time_ms) AS rt_sum, count(response_time_ms) AS rt_count,
-               percentile_disc(0.5) WITHIN GROUP (ORDER BY response_time_ms) AS p50,
-               percentile_disc(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95,
-               percentile_disc(0.99) WITHIN GROUP (ORDER BY response_time_ms) AS p99,
-               count(DISTINCT coalesce(agent_id, 'unknown')) AS active,
-               count(*) FILTER (WHERE order_id IS NOT NULL AND status_code < 400) AS orders,
-               coalesce(sum(order_amount) FILTER (WHERE order_id IS NOT NULL AND status_code < 400), 0)
-                   AS revenue
-        FROM agent_usage_logs WHERE "timestamp" >= :d AND "timestamp" < :end
-        """),
-        bounds,
-    ).one()
-    top = conn.execute(
-        text("""
-        SELECT coalesce(endpoint, 'unknown') AS endpoint, coalesce(method, 'unknown') AS method,
-               count(*) AS requests, count(*) FILTER (WHERE status_code < 400) AS successes,
-               sum(response_time_ms) AS rt_sum, count(response_time_ms) AS rt_count,
-               percentile_disc(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95
-        FROM agent_usage_logs WHERE "timestamp" >= :d AND "timestamp" < :end
-        GROUP BY 1, 2 ORDER BY requests DESC, endpoint, method LIMIT 10
-        """),
-        bounds,
-    ).all()
-    errors = conn.execute(
-        text("""
-        SELECT status_code, count(*) AS n FROM agent_usage_logs
-        WHERE status_code >= 400 AND "timestamp" >= :d AND "timestamp" < :end
-        GROUP BY status_code ORDER BY n DESC, status_code
-        """),
-        bounds,
-    ).all()
-    as_of = conn.execute(text("SELECT as_of FROM rollup_watermark WHERE name = 'agent_usage'")).scalar_one()
-    return Summary(
-        overview=Overview(
-            total_requests=total,
-            requests_last_hour=counts.hour,
-            requests_last_24h=counts.day,
-            requests_last_7d=counts.week,
-        ),
-        performance=Performance(
-            success_rate_24h=_rate(day.successes, day.requests),
-            avg_response_time_ms=_avg(day.rt_sum, day.rt_count),
-            p50_response_time_ms=day.p50,
-            p95_response_time_ms=day.p95,
-            p99_response_time_ms=day.p99,
-        ),
-        agents=AgentsOverview(active_last_24h=day.active),
-        orders=OrdersOverview(count_last_24h=day.orders, revenue_last_24h=Decimal(day.revenue)),
-        top_endpoints=[
-            EndpointUsage(
-                endpoint=t.endpoint,
-                method=t.method,
-                requests=t.requests,
-                success_rate=_rate(t.successes, t.requests),
-                avg_response_time_ms=_avg(t.rt_sum, t.rt_count),
-                p95_response_time_ms=t.p95,
-            )
-            for t in top
-        ],
-        errors=[StatusCount(status_code=e.status_code, count=e.n) for e in errors],
-        as_of=as_of,
-        window_start_24h=bounds["d"],
-        window_end_24h=end,
-    )
 
 
 def _load(engine: Engine, size: int, now: datetime) -> dict[str, Any]:
@@ -214,9 +113,10 @@ def _one_size(size: int) -> list[dict[str, Any]]:
         loaded = _load(engine, size, now)
         raw_rows = loaded["raw_rows"]
         with engine.connect() as conn:
-            fast, slow = queries.summary(conn, now), raw_scan_summary(conn, now)
+            fast, slow = queries.summary(conn, now).model_dump(mode="json"), raw_scan_summary(conn, now)
         # Counts and money must agree exactly; percentiles differ by the histogram's resolution only.
-        if (fast.overview, fast.orders, fast.errors) != (slow.overview, slow.orders, slow.errors):
+        slow["orders"]["revenue_last_24h"] = float(slow["orders"]["revenue_last_24h"])
+        if any(fast[part] != slow[part] for part in ("overview", "orders", "errors")):
             raise RuntimeError(f"rollup summary differs from the raw scan:\n{fast}\n{slow}")
 
         _log(f"timing reads at {raw_rows:,} raw rows")
