@@ -81,7 +81,11 @@ class ServiceCollector(Collector):
         yield _counter(
             "usage_writer_written_rows", "Usage rows written to the database.", stats.get("written")
         )
-        yield _counter("usage_writer_dropped_rows", "Usage rows dropped (buffer full).", stats.get("dropped"))
+        yield _counter(
+            "usage_writer_dropped_rows",
+            "Usage rows dropped: buffer full, refused by the database, or unwritable at shutdown.",
+            stats.get("dropped"),
+        )
         yield _counter(
             "usage_writer_flush_failures",
             "Flushes that failed and were retried.",
