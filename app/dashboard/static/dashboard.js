@@ -99,7 +99,12 @@
     },
   };
 
+  // Several loads run at once, and each may find the session expired: navigate once, or every further
+  // assign() would abort the navigation already under way.
+  let leaving = false;
   function backToSignin(message) {
+    if (leaving) return;
+    leaving = true;
     session.clear();
     if (message) session.flash(message);
     window.location.assign(SIGNIN_URL);
